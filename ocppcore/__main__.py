@@ -1,0 +1,5 @@
+import sys
+
+from ocppcore.cli import main
+
+sys.exit(main())

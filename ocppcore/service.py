@@ -1,0 +1,103 @@
+"""The running product: store, writer and listeners in one Trio nursery, and their shutdown.
+
+`Service.run` is what `ocppcore serve` runs and what integration tests start in-process
+(`service = await nursery.start(Service(config).run)`); `stop` shuts it down gracefully: stop
+accepting, answer what chargers have in hand, close their sockets with 1001, then let the
+writer commit everything it holds.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import TextIO
+
+import trio
+
+from ocppcore.clock import now_ms
+from ocppcore.config import Config
+from ocppcore.transport.server import OcppServer, OcppSettings
+from store import admin
+from store import events as ev
+from store.ids import IdFactory, new_id
+from store.log import Store
+from store.writer import Writer
+
+log = logging.getLogger("ocppcore")
+
+
+def bootstrap(store: Store, out: TextIO, *, new_id: IdFactory = new_id) -> None:
+    """On an empty store, create account `default` and print one API key for it, once."""
+    with store.read() as reader:
+        if reader.account_by_name(admin.DEFAULT_ACCOUNT) is not None:
+            return
+        change = admin.set_account(reader, admin.DEFAULT_ACCOUNT, id_tag_policy="open", now=now_ms(), new_id=new_id)
+    (receipt,) = store.commit(change.events)
+    if receipt.error is not None:
+        return  # another process bootstrapped the same directory first
+    with store.read() as reader:
+        account = admin.account_named(reader, admin.DEFAULT_ACCOUNT)
+    key = admin.create_api_key(account, now=now_ms(), new_id=new_id)
+    store.commit(key.events)
+    print(json.dumps({"account": account.name, "api_key": key.output["api_key"]}), file=out, flush=True)
+    log.warning("created account 'default'; its API key was printed once on stdout")
+
+
+class Service:
+    def __init__(self, config: Config, *, out: TextIO = sys.stdout) -> None:
+        self.config = config
+        self.out = out
+        self.store: Store | None = None
+        self.writer: Writer | None = None
+        self.ocpp: OcppServer | None = None
+        self.ocpp_port = 0
+        self._ocpp_done = trio.Event()
+        self._stop = trio.Event()
+
+    async def run(self, *, task_status: trio.TaskStatus[Service] = trio.TASK_STATUS_IGNORED) -> None:
+        c = self.config
+        store = self.store = Store(c.data, map_size=c.map_size)
+        try:
+            bootstrap(store, self.out)
+            writer = self.writer = Writer(store)
+            settings = OcppSettings(
+                host=c.ocpp_host,
+                port=c.ocpp_port,
+                heartbeat_interval=c.heartbeat_interval,
+                allow_unknown_chargers=c.allow_unknown_chargers,
+                max_frame_size=c.max_frame_size,
+                ping_interval=c.ping_interval,
+                ping_timeout=c.ping_timeout,
+            )
+            async with trio.open_nursery() as nursery:
+                await nursery.start(writer.run)
+                await writer.submit_one(ev.ServerStarted(at=now_ms()))
+                self.ocpp = OcppServer(store, writer, settings)
+                self.ocpp_port = await nursery.start(self._serve_ocpp)
+                task_status.started(self)
+                await self._stop.wait()
+                await self._shutdown(nursery)
+        finally:
+            store.close()
+
+    async def _serve_ocpp(self, *, task_status: trio.TaskStatus[int]) -> None:
+        assert self.ocpp is not None
+        try:
+            await self.ocpp.serve(task_status=task_status)
+        finally:
+            self._ocpp_done.set()
+
+    async def _shutdown(self, nursery: trio.Nursery) -> None:
+        assert self.ocpp is not None and self.writer is not None
+        log.info("shutting down")
+        await self.ocpp.shutdown()
+        with trio.move_on_after(self.ocpp.settings.shutdown_timeout):
+            await self._ocpp_done.wait()
+        await self.writer.aclose()
+        nursery.cancel_scope.cancel()
+        log.info("stopped")
+
+    def stop(self) -> None:
+        """Ask the service to shut down gracefully; `run` returns when it has."""
+        self._stop.set()

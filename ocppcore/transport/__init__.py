@@ -1,0 +1,1 @@
+"""The only ocppcore code that does network I/O (trio, trio-websocket)."""

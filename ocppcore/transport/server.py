@@ -1,0 +1,343 @@
+"""The OCPP-J WebSocket listener: handshake, one task per connection, keepalive, shutdown.
+
+Per connection, messages are processed one at a time in arrival order: decode (sans-I/O
+session), handle (pure), submit the events to the group-commit writer, and only when they are
+durable send the CALLRESULT. Bad input is answered and logged; nothing a charger sends ends
+its connection except a binary or oversized frame (closed with 1003 / 1009).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+
+import trio
+from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
+
+from ocppcore import errors
+from ocppcore.clock import now_ms
+from ocppcore.handlers import Context
+from ocppcore.handlers.central import HANDLERS
+from ocppcore.session import CallReceived, ChargePointSession, Ignored, Rejected
+from ocppcore.transport.handshake import (
+    ByChargePointId,
+    ByToken,
+    basic_credentials,
+    choose_subprotocol,
+    parse_path,
+)
+from store import credentials
+from store import events as ev
+from store.errors import Conflict, StoreError, WriterClosed
+from store.ids import IdFactory, new_id
+from store.log import Store
+from store.records import StationRecord
+from store.writer import Writer
+
+log = logging.getLogger("ocppcore.ocpp")
+
+CLOSE_GOING_AWAY = 1001
+CLOSE_UNSUPPORTED_DATA = 1003
+CLOSE_POLICY = 1008
+
+
+@dataclass(frozen=True, slots=True)
+class OcppSettings:
+    host: str = "127.0.0.1"
+    port: int = 9000
+    heartbeat_interval: int = 300
+    allow_unknown_chargers: bool = False
+    default_account: str = "default"
+    max_frame_size: int = 64 * 1024
+    ping_interval: float = 60.0
+    ping_timeout: float = 20.0
+    handshake_timeout: float = 10.0
+    shutdown_timeout: float = 10.0
+
+
+@dataclass(eq=False)
+class Connection:
+    station_id: str
+    charge_point_id: str
+    ws: WebSocketConnection
+    session: ChargePointSession
+    id: int = field(default_factory=lambda: secrets.randbits(62))
+    stopping: bool = False
+    close_code: int = CLOSE_GOING_AWAY
+    close_reason: str = "server shutting down"
+    _read_scope: trio.CancelScope | None = None
+
+    def stop_reading(self, code: int, reason: str) -> None:
+        """End this connection once the message in hand is answered."""
+        if not self.stopping:
+            self.stopping, self.close_code, self.close_reason = True, code, reason
+        if self._read_scope is not None:
+            self._read_scope.cancel()
+
+    async def next_message(self) -> str | bytes | None:
+        """The next message, or None once `stop_reading` was called. Raises ConnectionClosed."""
+        if self.stopping:
+            return None
+        with trio.CancelScope() as self._read_scope:
+            return await self.ws.get_message()
+        return None
+
+    async def close(self) -> None:
+        # A dead peer never completes the closing handshake: do not wait for it forever.
+        with trio.move_on_after(5):
+            await self.ws.aclose(self.close_code, self.close_reason)
+
+
+@dataclass(frozen=True, slots=True)
+class ServerStatistics:
+    connected: int
+
+
+class OcppServer:
+    """Serves charge points; `serve` runs in a nursery, `shutdown` ends it gracefully."""
+
+    def __init__(
+        self,
+        store: Store,
+        writer: Writer,
+        settings: OcppSettings,
+        *,
+        clock: Callable[[], int] = now_ms,
+        id_factory: IdFactory = new_id,
+    ) -> None:
+        self.store = store
+        self.writer = writer
+        self.settings = settings
+        self.clock = clock
+        self.new_id = id_factory
+        self.connections: dict[str, Connection] = {}
+        self.observers: list[Callable[[str, str], None]] = []  # (action, result) per message
+        self._accepting = True
+        self._listener_scope = trio.CancelScope()
+        self._handled = frozenset(HANDLERS)
+
+    def statistics(self) -> ServerStatistics:
+        return ServerStatistics(connected=len(self.connections))
+
+    async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen until `shutdown`; reports the bound port through `task_status`."""
+        s = self.settings
+        async with trio.open_nursery() as handlers:
+            async with trio.open_nursery() as listener:
+                self._listener_scope = listener.cancel_scope
+                server = await listener.start(
+                    partial(
+                        serve_websocket,
+                        self._handle,
+                        s.host,
+                        s.port,
+                        None,
+                        handler_nursery=handlers,
+                        max_message_size=s.max_frame_size,
+                        connect_timeout=s.handshake_timeout,
+                        disconnect_timeout=5.0,
+                    )
+                )
+                log.info("OCPP listening on ws://%s:%d", s.host, server.port)
+                task_status.started(server.port)
+            # The listener was cancelled by `shutdown`; the handlers nursery now waits for the
+            # connections to close.
+
+    async def shutdown(self) -> None:
+        """Stop accepting, answer the message each charger has in hand, close with 1001."""
+        self._accepting = False
+        self._listener_scope.cancel()
+        for connection in list(self.connections.values()):
+            connection.stop_reading(CLOSE_GOING_AWAY, "server shutting down")
+
+    # --- handshake ---------------------------------------------------------------------
+
+    async def _handle(self, request: WebSocketRequest) -> None:
+        if not self._accepting:
+            await request.reject(503)
+            return
+        acceptable, subprotocol = choose_subprotocol(request.proposed_subprotocols)
+        if not acceptable:
+            log.info("refused %s: no ocpp1.6 among %s", request.path, request.proposed_subprotocols)
+            await request.reject(400)
+            return
+        station, status = await self._identify(request)
+        if station is None:
+            log.info("refused %s from %s: HTTP %d", request.path, request.remote, status)
+            extra = [(b"WWW-Authenticate", b'Basic realm="ocppcore"')] if status == 401 else None
+            await request.reject(status, extra_headers=extra)
+            return
+        ws = await request.accept(subprotocol=subprotocol)
+        session = ChargePointSession(station.charge_point_id, self._handled)
+        connection = Connection(station.id, station.charge_point_id, ws, session)
+        await self._run(connection)
+
+    async def _identify(self, request: WebSocketRequest) -> tuple[StationRecord | None, int]:
+        target = parse_path(request.path)
+        if target is None:
+            return None, 404
+        if isinstance(target, ByToken):
+            with self.store.read() as reader:
+                station = reader.station_by_token_digest(credentials.digest(target.token))
+            return (station, 200) if station else (None, 404)
+        with self.store.read() as reader:
+            station = reader.station_by_charge_point_id(target.charge_point_id)
+        if station is None:
+            if not self.settings.allow_unknown_chargers:
+                return None, 404
+            station = await self._register_unknown(target)
+            if station is None:
+                return None, 404
+        if station.password_hash is None:
+            return station, 200
+        given = basic_credentials(request.headers)
+        if given is None or given[0] != station.charge_point_id:
+            return None, 401
+        ok = await trio.to_thread.run_sync(verify_password, given[1], station.password_hash)
+        return (station, 200) if ok else (None, 401)
+
+    async def _register_unknown(self, target: ByChargePointId) -> StationRecord | None:
+        with self.store.read() as reader:
+            account = reader.account_by_name(self.settings.default_account)
+        if account is None:
+            return None
+        event = ev.StationRegistered(
+            at=self.clock(),
+            station=self.new_id("chst"),
+            account=account.id,
+            charge_point_id=target.charge_point_id,
+            token_digest=credentials.digest(credentials.new_connection_token()),
+        )
+        try:
+            await self.writer.submit_one(event)
+        except Conflict:
+            pass  # registered meanwhile by a concurrent connection
+        with self.store.read() as reader:
+            return reader.station_by_charge_point_id(target.charge_point_id)
+
+    # --- one connection ------------------------------------------------------------------
+
+    async def _run(self, connection: Connection) -> None:
+        previous = self.connections.get(connection.station_id)
+        self.connections[connection.station_id] = connection
+        if previous is not None:
+            log.info("%s: new connection replaces the previous one", connection.charge_point_id)
+            previous.stop_reading(CLOSE_POLICY, "replaced by a new connection")
+        if not self._accepting:
+            connection.stop_reading(CLOSE_GOING_AWAY, "server shutting down")
+        cp = connection.charge_point_id
+        log.info("%s connected from %s", cp, connection.ws.remote)
+        try:
+            await self._record(ev.StationConnected(at=self.clock(), station=connection.station_id, connection=connection.id))
+            async with trio.open_nursery() as nursery:
+                nursery.start_soon(self._keepalive, connection)
+                await self._receive_loop(connection)
+                nursery.cancel_scope.cancel()
+        finally:
+            if self.connections.get(connection.station_id) is connection:
+                del self.connections[connection.station_id]
+            with trio.CancelScope(shield=True):
+                await self._record(
+                    ev.StationDisconnected(at=self.clock(), station=connection.station_id, connection=connection.id)
+                )
+            log.info("%s disconnected", cp)
+
+    async def _record(self, event: ev.Event) -> None:
+        try:
+            await self.writer.submit_one(event)
+        except StoreError as exc:
+            log.warning("could not record %s: %s", type(event).__name__, exc)
+
+    async def _receive_loop(self, connection: Connection) -> None:
+        ws = connection.ws
+        while True:
+            try:
+                message = await connection.next_message()
+            except ConnectionClosed as exc:
+                log.info("%s: closed by peer (%s)", connection.charge_point_id, exc.reason)
+                return
+            if message is None:  # replaced, dropped by keepalive, or shutting down
+                await connection.close()
+                return
+            if isinstance(message, bytes):
+                log.warning("%s: binary frame refused", connection.charge_point_id)
+                connection.stop_reading(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported")
+                await connection.close()
+                return
+            reply = await self._process(connection, message)
+            if reply is not None:
+                try:
+                    await ws.send_message(reply)
+                except ConnectionClosed:
+                    return
+
+    async def _process(self, connection: Connection, message: str) -> str | None:
+        """The reply to one text frame (None when nothing is to be sent)."""
+        session = connection.session
+        cp = connection.charge_point_id
+        inbound = session.receive_text(message)
+        if isinstance(inbound, CallReceived):
+            return await self._answer(connection, inbound)
+        if isinstance(inbound, Rejected):
+            log.warning("%s %s: %s %s", cp, inbound.unique_id, inbound.error.code, inbound.error.description)
+            self._observe("?", inbound.error.code)
+            return inbound.reply
+        if isinstance(inbound, Ignored):
+            log.info("%s: ignored frame: %s", cp, inbound.reason)
+        return None
+
+    async def _answer(self, connection: Connection, call: CallReceived) -> str:
+        session = connection.session
+        action = call.action.name
+        try:
+            now = self.clock()
+            with self.store.read() as reader:
+                station = reader.station(connection.station_id)
+                if station is None:
+                    raise errors.SecurityError("this charge point is no longer registered")
+                context = Context(station, reader, now, self.settings.heartbeat_interval, self.new_id)
+                outcome = HANDLERS[action](call.request, context)
+            receipts = await self.writer.submit(outcome.events) if outcome.events else []
+            for receipt in receipts:
+                if receipt.error is not None:
+                    raise receipt.error
+            response = outcome.respond(receipts)
+        except errors.OcppError as exc:
+            log.warning("%s %s %s: %s %s", connection.charge_point_id, call.unique_id, action, exc.code, exc.description)
+            self._observe(action, exc.code)
+            return session.reply_error(call.unique_id, exc)
+        except WriterClosed:
+            self._observe(action, "InternalError")
+            return session.reply_error(call.unique_id, errors.InternalError("server shutting down"))
+        except Exception:
+            log.exception("%s %s %s: handler failed", connection.charge_point_id, call.unique_id, action)
+            self._observe(action, "InternalError")
+            return session.reply_error(call.unique_id, errors.InternalError("internal error"))
+        self._observe(action, "ok")
+        return session.reply(call.unique_id, response)
+
+    def _observe(self, action: str, result: str) -> None:
+        for observer in self.observers:
+            observer(action, result)
+
+    async def _keepalive(self, connection: Connection) -> None:
+        """Ping every ping_interval; a peer that does not answer in ping_timeout is dropped."""
+        s = self.settings
+        while True:
+            await trio.sleep(s.ping_interval)
+            with trio.move_on_after(s.ping_timeout) as scope:
+                try:
+                    await connection.ws.ping()
+                except ConnectionClosed:
+                    return
+            if scope.cancelled_caught:
+                log.warning("%s: no pong within %.0fs, dropping", connection.charge_point_id, s.ping_timeout)
+                connection.stop_reading(CLOSE_POLICY, "keepalive timeout")
+                return
+
+
+def verify_password(password: str, encoded: str) -> bool:
+    return credentials.verify_password(password, encoded)

@@ -1,0 +1,132 @@
+"""What the views hold: one Struct per materialized object, MessagePack-encoded."""
+
+from __future__ import annotations
+
+from typing import Any, Literal, TypeVar
+
+import msgspec
+
+from store.events import IdTagPolicy, IdTagStatus, Tariff
+
+SessionStatus = Literal["active", "completed", "cancelled", "failed"]
+
+
+class Record(msgspec.Struct, kw_only=True, omit_defaults=True):
+    pass
+
+
+R = TypeVar("R", bound=Record)
+
+
+class AccountRecord(Record):
+    id: str
+    name: str
+    id_tag_policy: IdTagPolicy
+    created: int
+    tariff: Tariff | None = None
+
+
+class ApiKeyRecord(Record):
+    id: str
+    account: str
+    display: str
+    digest: bytes
+    created: int
+    revoked: int | None = None
+
+
+class IdTagRecord(Record):
+    account: str
+    id_tag: str
+    status: IdTagStatus
+    created: int
+    updated: int
+    expiry: int | None = None
+    parent_id_tag: str | None = None
+    driver: str | None = None
+    vehicle: str | None = None
+    fleet: str | None = None
+
+
+class ConnectorRecord(Record):
+    status: str
+    error_code: str
+    updated: int
+    timestamp: int | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+
+
+class BootRecord(Record):
+    vendor: str
+    model: str
+    at: int
+    charge_point_serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+
+
+class StationRecord(Record):
+    id: str
+    account: str
+    charge_point_id: str
+    token_digest: bytes
+    created: int
+    password_hash: str | None = None
+    online: bool = False
+    connection: int = 0
+    last_seen: int | None = None
+    boot: BootRecord | None = None
+    connectors: dict[int, ConnectorRecord] = {}
+    firmware_status: str | None = None
+    diagnostics_status: str | None = None
+
+
+class SessionRecord(Record):
+    """A charging session, in the shape of the API's `charging_session` plus what OCPP needs."""
+
+    id: str
+    account: str
+    charging_station: str
+    connector: str
+    created: int
+    updated: int
+    status: SessionStatus
+    energy_consumed: int
+    amount_due: int
+    session_started: int
+    source: Literal["ocpp", "push"] = "ocpp"
+    session_ended: int | None = None
+    currency: str | None = None
+    country: str | None = None
+    price_per_kwh: int | None = None
+    driver: str | None = None
+    vehicle: str | None = None
+    fleet: str | None = None
+    payment_method: str | None = None
+    id_tag: str | None = None
+    transaction_id: int | None = None
+    meter_start: int | None = None
+    meter_stop: int | None = None
+    stop_reason: str | None = None
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoders: dict[type[Record], msgspec.msgpack.Decoder[Any]] = {}
+
+
+def encode(record: Record) -> bytes:
+    return _encoder.encode(record)
+
+
+def decode(kind: type[R], data: bytes) -> R:
+    decoder = _decoders.get(kind)
+    if decoder is None:
+        decoder = _decoders[kind] = msgspec.msgpack.Decoder(kind)
+    result: R = decoder.decode(data)
+    return result
