@@ -120,6 +120,6 @@ class Reader:
             for key in cursor.iternext(values=False):
                 if not key.startswith(prefix):
                     return
-                session = self._record(SessionRecord, key[len(prefix) + 9 :], self._t.sessions)
+                session = self._record(SessionRecord, key[len(prefix) + 17 :], self._t.sessions)
                 if session is not None:
                     yield session

@@ -1,7 +1,8 @@
 """The named LMDB databases of one environment, and the key layouts of the indexes.
 
 Index keys are shaped for their queries so that a page is a cursor seek plus `limit` reads:
-`sessions_by_created` holds `account 0x00 (2**64-1-created) session_id`, newest first.
+`sessions_by_created` holds `account 0x00 (2**64-1-created)(2**64-1-seq) 0x00 session_id`,
+newest first.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Shared fixtures. Rules for every test module:
 
 - Servers run in-process on 127.0.0.1 with port 0 and talk over real sockets.
-- Every I/O test is bounded (`trio.fail_after`); nothing sleeps to wait for a condition.
+- Every I/O test is bounded (`trio.fail_after`). A test that waits for a condition the server
+  reaches on its own polls it with `wait_until` (bounded); no test sleeps a fixed time.
 - Stores live in pytest's tmp_path; nothing is left behind.
 """
 
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import io
 import itertools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,11 @@ import pytest
 import trio
 from trio_websocket import WebSocketConnection, open_websocket_url
 
+from ocppcore.clock import now_ms
 from ocppcore.config import Config
 from ocppcore.service import Service
+from store import admin
+from store.ids import new_id
 from store.log import Store
 
 
@@ -44,11 +48,53 @@ def make_config(tmp_path: Path, **overrides: Any) -> Config:
     return msgspec.convert(values, Config)
 
 
+ServiceFactory = Callable[..., Awaitable[Service]]
+
+
 @pytest.fixture
-async def service(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[Service]:
-    svc: Service = await nursery.start(Service(make_config(tmp_path, allow_unknown_chargers=True), out=io.StringIO()).run)
-    yield svc
-    svc.stop()
+async def start_service(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[ServiceFactory]:
+    """Starts the whole service in-process; every one started is stopped after the test."""
+    started: list[Service] = []
+
+    async def start(**overrides: Any) -> Service:
+        config = make_config(tmp_path, **overrides)
+        svc: Service = await nursery.start(Service(config, out=io.StringIO()).run)
+        started.append(svc)
+        return svc
+
+    yield start
+    for svc in started:
+        svc.stop()
+
+
+@pytest.fixture
+async def service(start_service: ServiceFactory) -> Service:
+    return await start_service(allow_unknown_chargers=True)
+
+
+def register(service: Service, charge_point_id: str, *, password: str | None = None, account: str = "default") -> str:
+    """Registers a charge point through the store; returns its connection token."""
+    assert service.store is not None
+    with service.store.read() as reader:
+        change = admin.add_charger(
+            reader, charge_point_id, account_name=account, password=password,
+            rotate_token=False, now=now_ms(), new_id=new_id,
+        )
+    for receipt in service.store.commit(change.events):
+        assert receipt.error is None
+    token: str = change.output["connection_token"]
+    return token
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    with trio.fail_after(timeout):
+        while not condition():
+            await trio.sleep(0.01)
+
+
+def store_of(service: Service) -> Store:
+    assert service.store is not None
+    return service.store
 
 
 class CallFailed(Exception):

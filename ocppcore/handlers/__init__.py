@@ -40,3 +40,10 @@ def reply(response: Payload, *events: Event) -> Outcome:
 
 
 Handler = Callable[[Payload, Context], Outcome]
+
+
+def check_receipts(receipts: Sequence[Receipt]) -> None:
+    """Raise the first error the store reported for an outcome's events."""
+    for receipt in receipts:
+        if receipt.error is not None:
+            raise receipt.error

@@ -7,14 +7,14 @@ from collections.abc import Iterable
 
 from ocppcore.clock import to_ms
 from ocppcore.errors import PropertyConstraintViolation
-from ocppcore.v16.types import MeterValue
+from ocppcore.v16.types import MeterValue, TransactionData
 from store.events import Sample
 
 ENERGY_REGISTER = "Energy.Active.Import.Register"
 _WH_PER_UNIT = {None: 1, "Wh": 1, "kWh": 1000}
 
 
-def samples_of(meter_values: Iterable[MeterValue]) -> list[Sample]:
+def samples_of(meter_values: Iterable[MeterValue | TransactionData]) -> list[Sample]:
     return [
         Sample(
             timestamp=to_ms(mv.timestamp),

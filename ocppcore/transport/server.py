@@ -19,7 +19,7 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketReque
 
 from ocppcore import errors
 from ocppcore.clock import now_ms
-from ocppcore.handlers import Context
+from ocppcore.handlers import Context, check_receipts
 from ocppcore.handlers.central import HANDLERS
 from ocppcore.session import CallReceived, ChargePointSession, Ignored, Rejected
 from ocppcore.transport.handshake import (
@@ -68,12 +68,18 @@ class Connection:
     stopping: bool = False
     close_code: int = CLOSE_GOING_AWAY
     close_reason: str = "server shutting down"
+    close_wait: float = 5.0
     _read_scope: trio.CancelScope | None = None
 
-    def stop_reading(self, code: int, reason: str) -> None:
-        """End this connection once the message in hand is answered."""
+    def stop_reading(self, code: int, reason: str, *, close_wait: float = 5.0) -> None:
+        """End this connection once the message in hand is answered.
+
+        `close_wait` bounds how long the closing handshake may take: a peer that stopped
+        answering pings gets no more grace than it got for its pong.
+        """
         if not self.stopping:
             self.stopping, self.close_code, self.close_reason = True, code, reason
+            self.close_wait = close_wait
         if self._read_scope is not None:
             self._read_scope.cancel()
 
@@ -87,7 +93,7 @@ class Connection:
 
     async def close(self) -> None:
         # A dead peer never completes the closing handshake: do not wait for it forever.
-        with trio.move_on_after(5):
+        with trio.move_on_after(self.close_wait):
             await self.ws.aclose(self.close_code, self.close_reason)
 
 
@@ -138,7 +144,7 @@ class OcppServer:
                         handler_nursery=handlers,
                         max_message_size=s.max_frame_size,
                         connect_timeout=s.handshake_timeout,
-                        disconnect_timeout=5.0,
+                        disconnect_timeout=s.ping_timeout,
                     )
                 )
                 log.info("OCPP listening on ws://%s:%d", s.host, server.port)
@@ -301,9 +307,7 @@ class OcppServer:
                 context = Context(station, reader, now, self.settings.heartbeat_interval, self.new_id)
                 outcome = HANDLERS[action](call.request, context)
             receipts = await self.writer.submit(outcome.events) if outcome.events else []
-            for receipt in receipts:
-                if receipt.error is not None:
-                    raise receipt.error
+            check_receipts(receipts)
             response = outcome.respond(receipts)
         except errors.OcppError as exc:
             log.warning("%s %s %s: %s %s", connection.charge_point_id, call.unique_id, action, exc.code, exc.description)
@@ -335,7 +339,7 @@ class OcppServer:
                     return
             if scope.cancelled_caught:
                 log.warning("%s: no pong within %.0fs, dropping", connection.charge_point_id, s.ping_timeout)
-                connection.stop_reading(CLOSE_POLICY, "keepalive timeout")
+                connection.stop_reading(CLOSE_POLICY, "keepalive timeout", close_wait=s.ping_timeout)
                 return
 
 

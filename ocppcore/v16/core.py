@@ -18,6 +18,7 @@ from ocppcore.v16.types import (
     IdToken,
     MeterValue,
     Payload,
+    TransactionData,
 )
 
 # --- charge point -> central system -------------------------------------------------------
@@ -177,7 +178,7 @@ class StopTransactionRequest(Payload):
     timestamp: DateTime
     id_tag: IdToken | None = None
     reason: StopReason | None = None
-    transaction_data: list[MeterValue] | None = None
+    transaction_data: list[TransactionData] | None = None
 
 
 class StopTransactionResponse(Payload):

@@ -84,7 +84,8 @@ Measurand = Literal[
 Phase = Literal["L1", "L2", "L3", "N", "L1-N", "L2-N", "L3-N", "L1-L2", "L2-L3", "L3-L1"]
 Location = Literal["Cable", "EV", "Inlet", "Outlet", "Body"]
 # "Celcius" is the 1.6 spec's own misspelling; the errata add "Celsius". Both are accepted.
-UnitOfMeasure = Literal[
+# The official MeterValues schema also allows "Hertz"; StopTransaction's transactionData does not.
+TransactionDataUnit = Literal[
     "Wh",
     "kWh",
     "varh",
@@ -103,6 +104,7 @@ UnitOfMeasure = Literal[
     "Fahrenheit",
     "Percent",
 ]
+UnitOfMeasure = TransactionDataUnit | Literal["Hertz"]
 
 
 class SampledValue(Payload):
@@ -117,11 +119,24 @@ class SampledValue(Payload):
     unit: UnitOfMeasure | None = None
 
 
+class TransactionSampledValue(SampledValue):
+    """A sampled value within StopTransaction's transactionData (no `Hertz` unit there)."""
+
+    unit: TransactionDataUnit | None = None
+
+
 class MeterValue(Payload):
-    """OCPP 1.6 section 7.33."""
+    """OCPP 1.6 section 7.33, as MeterValues carries it: at least one sampled value."""
 
     timestamp: DateTime
-    sampled_value: list[SampledValue]
+    sampled_value: Annotated[list[SampledValue], msgspec.Meta(min_length=1)]
+
+
+class TransactionData(Payload):
+    """OCPP 1.6 section 7.33, as StopTransaction's transactionData carries it."""
+
+    timestamp: DateTime
+    sampled_value: list[TransactionSampledValue]
 
 
 ChargingProfilePurpose = Literal["ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"]

@@ -1,7 +1,7 @@
 """Charging sessions, and the indexes that make OCPP transactions idempotent.
 
 - `sessions`: session id -> SessionRecord; `sessions_by_tx`: transactionId -> session id;
-  `sessions_by_created`: the account's sessions, newest first.
+  `sessions_by_created`: the account's sessions, newest first (ties: latest logged first).
 - `tx_starts`: what identifies a StartTransaction (station, connector, idTag, meterStart,
   timestamp) -> its transactionId, so a retried start gets the same id.
 - `tx_stops`: transactionIds already stopped; `dedupe`: digests of MeterValues and orphan stops
@@ -35,6 +35,11 @@ def start_key(e: ev.TransactionStarted) -> bytes:
 
 def dedupe_key(station: str, digest: bytes) -> bytes:
     return join(station, digest)
+
+
+def created_key(account: str, created: int, seq: int, session_id: bytes) -> bytes:
+    """Newest first; sessions created in the same millisecond in reverse log order."""
+    return join(account, newest_first(created) + newest_first(seq), session_id)
 
 
 def next_transaction_id(txn: Any, t: Any) -> int:
@@ -81,7 +86,7 @@ def _started(txn: Any, t: Any, seq: int, e: ev.TransactionStarted) -> None:
     session_id = e.session.encode()
     txn.put(session_id, records.encode(record), db=t.sessions)
     txn.put(u32(e.transaction_id), session_id, db=t.sessions_by_tx)
-    txn.put(join(e.account, newest_first(e.at), session_id), b"", db=t.sessions_by_created)
+    txn.put(created_key(e.account, e.at, seq, session_id), b"", db=t.sessions_by_created)
     txn.put(start_key(e), u32(e.transaction_id), db=t.tx_starts)
     if e.transaction_id >= next_transaction_id(txn, t):
         txn.put(NEXT_TX, u32(e.transaction_id + 1), db=t.meta)
