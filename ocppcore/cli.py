@@ -39,12 +39,18 @@ def _rfc3339(text: str) -> int:
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", metavar="FILE", help="TOML file with settings")
-    common.add_argument("--data", metavar="DIR", help="data directory (default ./data, env OCPPCORE_DATA)")
+    common.add_argument(
+        "--data", metavar="DIR", help="data directory (default ./data, env OCPPCORE_DATA)"
+    )
 
-    parser = argparse.ArgumentParser(prog="ocppcore", description="OCPP 1.6J central system with an embedded event store")
+    parser = argparse.ArgumentParser(
+        prog="ocppcore", description="OCPP 1.6J central system with an embedded event store"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", parents=[common], help="run the central system and the HTTP API")
+    serve = commands.add_parser(
+        "serve", parents=[common], help="run the central system and the HTTP API"
+    )
     serve.add_argument("--ocpp-host")
     serve.add_argument("--ocpp-port", type=int)
     serve.add_argument("--http-host")
@@ -57,19 +63,27 @@ def _parser() -> argparse.ArgumentParser:
     create = keys.add_parser("create", parents=[common], help="create an API key and print it")
     create.add_argument("--account", default=admin.DEFAULT_ACCOUNT)
     create.set_defaults(run=_keys_create)
-    revoke = keys.add_parser("revoke", parents=[common], help="revoke the key starting with KEY_PREFIX")
+    revoke = keys.add_parser(
+        "revoke", parents=[common], help="revoke the key starting with KEY_PREFIX"
+    )
     revoke.add_argument("prefix", metavar="KEY_PREFIX")
     revoke.set_defaults(run=_keys_revoke)
 
-    chargers = commands.add_parser("chargers", help="charge points").add_subparsers(dest="action", required=True)
-    add = chargers.add_parser("add", parents=[common], help="register a charge point (or update it)")
+    chargers = commands.add_parser("chargers", help="charge points").add_subparsers(
+        dest="action", required=True
+    )
+    add = chargers.add_parser(
+        "add", parents=[common], help="register a charge point (or update it)"
+    )
     add.add_argument("id", metavar="ID", help="the chargePointId")
     add.add_argument("--account", default=admin.DEFAULT_ACCOUNT)
     add.add_argument("--password", help="require HTTP Basic auth with this password")
     add.add_argument("--rotate-token", action="store_true", help="issue a new connection token")
     add.set_defaults(run=_chargers_add)
 
-    id_tags = commands.add_parser("id-tags", help="the idTag registry").add_subparsers(dest="action", required=True)
+    id_tags = commands.add_parser("id-tags", help="the idTag registry").add_subparsers(
+        dest="action", required=True
+    )
     tag = id_tags.add_parser("add", parents=[common], help="add or update an idTag")
     tag.add_argument("tag", metavar="TAG")
     tag.add_argument("--account", default=admin.DEFAULT_ACCOUNT)
@@ -81,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
     tag.add_argument("--status", choices=["Accepted", "Blocked", "Expired"], default="Accepted")
     tag.set_defaults(run=_id_tags_add)
 
-    tariff = commands.add_parser("tariff", help="account tariffs").add_subparsers(dest="action", required=True)
+    tariff = commands.add_parser("tariff", help="account tariffs").add_subparsers(
+        dest="action", required=True
+    )
     tariff_set = tariff.add_parser("set", parents=[common], help="set an account's tariff")
     tariff_set.add_argument("--account", default=admin.DEFAULT_ACCOUNT)
     tariff_set.add_argument("--price-per-kwh", type=int, required=True, metavar="MINOR_UNITS")
@@ -89,14 +105,22 @@ def _parser() -> argparse.ArgumentParser:
     tariff_set.add_argument("--country", required=True)
     tariff_set.set_defaults(run=_tariff_set)
 
-    accounts = commands.add_parser("accounts", help="accounts").add_subparsers(dest="action", required=True)
-    account_set = accounts.add_parser("set", parents=[common], help="create an account or change it")
+    accounts = commands.add_parser("accounts", help="accounts").add_subparsers(
+        dest="action", required=True
+    )
+    account_set = accounts.add_parser(
+        "set", parents=[common], help="create an account or change it"
+    )
     account_set.add_argument("name", metavar="NAME")
     account_set.add_argument("--id-tag-policy", choices=["open", "registry"])
     account_set.set_defaults(run=_accounts_set)
 
-    views = commands.add_parser("views", help="materialized views").add_subparsers(dest="action", required=True)
-    views_rebuild = views.add_parser("rebuild", parents=[common], help="replay the log into fresh views")
+    views = commands.add_parser("views", help="materialized views").add_subparsers(
+        dest="action", required=True
+    )
+    views_rebuild = views.add_parser(
+        "rebuild", parents=[common], help="replay the log into fresh views"
+    )
     views_rebuild.add_argument("--check", action="store_true", help="compare only; change nothing")
     views_rebuild.set_defaults(run=_views_rebuild)
     return parser
@@ -106,7 +130,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     overrides = {
         name: getattr(args, name, None)
-        for name in ("data", "ocpp_host", "ocpp_port", "http_host", "http_port", "heartbeat_interval", "allow_unknown_chargers")
+        for name in (
+            "data",
+            "ocpp_host",
+            "ocpp_port",
+            "http_host",
+            "http_port",
+            "heartbeat_interval",
+            "allow_unknown_chargers",
+        )
     }
     try:
         config = load(args.config, overrides)
@@ -164,7 +196,9 @@ def _apply(config: Config, build: Callable[[Any], admin.Change]) -> int:
 def _keys_create(args: argparse.Namespace, config: Config) -> int:
     return _apply(
         config,
-        lambda r: admin.create_api_key(admin.account_named(r, args.account), now=now_ms(), new_id=new_id),
+        lambda r: admin.create_api_key(
+            admin.account_named(r, args.account), now=now_ms(), new_id=new_id
+        ),
     )
 
 
@@ -189,7 +223,9 @@ def _chargers_add(args: argparse.Namespace, config: Config) -> int:
     return _apply(config, build)
 
 
-def connection_urls(config: Config, charge_point_id: str, token: str | None) -> dict[str, str | None]:
+def connection_urls(
+    config: Config, charge_point_id: str, token: str | None
+) -> dict[str, str | None]:
     """Both URLs a charger can connect with (the token URL only when the token is shown)."""
     base = config.public_ocpp_url or f"ws://{config.ocpp_host}:{config.ocpp_port}"
     base = base.rstrip("/")
@@ -234,7 +270,9 @@ def _tariff_set(args: argparse.Namespace, config: Config) -> int:
 def _accounts_set(args: argparse.Namespace, config: Config) -> int:
     return _apply(
         config,
-        lambda r: admin.set_account(r, args.name, id_tag_policy=args.id_tag_policy, now=now_ms(), new_id=new_id),
+        lambda r: admin.set_account(
+            r, args.name, id_tag_policy=args.id_tag_policy, now=now_ms(), new_id=new_id
+        ),
     )
 
 

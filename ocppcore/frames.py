@@ -61,7 +61,7 @@ def parse_frame(text: str | bytes) -> Frame:
     is not one of CALL, CALLRESULT, CALLERROR.
     """
     try:
-        frame = _frame_decoder.decode(text)
+        frame: Frame = _frame_decoder.decode(text)
     except msgspec.DecodeError as exc:
         raise _diagnose(text, exc) from None
     if len(frame.unique_id) > MAX_UNIQUE_ID_LENGTH:

@@ -32,7 +32,9 @@ def bootstrap(store: Store, out: TextIO, *, new_id: IdFactory = new_id) -> None:
     with store.read() as reader:
         if reader.account_by_name(admin.DEFAULT_ACCOUNT) is not None:
             return
-        change = admin.set_account(reader, admin.DEFAULT_ACCOUNT, id_tag_policy="open", now=now_ms(), new_id=new_id)
+        change = admin.set_account(
+            reader, admin.DEFAULT_ACCOUNT, id_tag_policy="open", now=now_ms(), new_id=new_id
+        )
     (receipt,) = store.commit(change.events)
     if receipt.error is not None:
         return  # another process bootstrapped the same directory first
@@ -40,7 +42,11 @@ def bootstrap(store: Store, out: TextIO, *, new_id: IdFactory = new_id) -> None:
         account = admin.account_named(reader, admin.DEFAULT_ACCOUNT)
     key = admin.create_api_key(account, now=now_ms(), new_id=new_id)
     store.commit(key.events)
-    print(json.dumps({"account": account.name, "api_key": key.output["api_key"]}), file=out, flush=True)
+    print(
+        json.dumps({"account": account.name, "api_key": key.output["api_key"]}),
+        file=out,
+        flush=True,
+    )
     log.warning("created account 'default'; its API key was printed once on stdout")
 
 
@@ -55,7 +61,9 @@ class Service:
         self._ocpp_done = trio.Event()
         self._stop = trio.Event()
 
-    async def run(self, *, task_status: trio.TaskStatus[Service] = trio.TASK_STATUS_IGNORED) -> None:
+    async def run(
+        self, *, task_status: trio.TaskStatus[Service] = trio.TASK_STATUS_IGNORED
+    ) -> None:
         c = self.config
         store = self.store = Store(c.data, map_size=c.map_size)
         try:

@@ -142,12 +142,16 @@ class ChargePointSession:
         action = ACTIONS.get(frame.action)
         if action is None:
             if frame.action in SECURITY_EXTENSION_ACTIONS:
-                return self._reject(frame.unique_id, errors.NotSupported(f"{frame.action} is not supported"))
+                return self._reject(
+                    frame.unique_id, errors.NotSupported(f"{frame.action} is not supported")
+                )
             return self._reject(
                 frame.unique_id, errors.ActionNotImplemented(f"unknown action {frame.action!r}")
             )
         if action.name not in self._handled or not action.direction & Direction.CP_TO_CS:
-            return self._reject(frame.unique_id, errors.NotSupported(f"{action.name} is not supported"))
+            return self._reject(
+                frame.unique_id, errors.NotSupported(f"{action.name} is not supported")
+            )
         try:
             request = action.request_decoder.decode(frame.payload)
         except msgspec.ValidationError as exc:

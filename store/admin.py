@@ -46,13 +46,19 @@ def set_account(
             raise InvalidValue(f"invalid account name {name!r}", param="name")
         policy = id_tag_policy or ("open" if name == DEFAULT_ACCOUNT else "registry")
         account_id = new_id("acct")
-        event: ev.Event = ev.AccountCreated(at=now, account=account_id, name=name, id_tag_policy=policy)
-        return Change([event], {"account": account_id, "name": name, "id_tag_policy": policy, "created": True})
+        event: ev.Event = ev.AccountCreated(
+            at=now, account=account_id, name=name, id_tag_policy=policy
+        )
+        return Change(
+            [event], {"account": account_id, "name": name, "id_tag_policy": policy, "created": True}
+        )
     events: list[ev.Event] = []
     if id_tag_policy is not None and id_tag_policy != account.id_tag_policy:
         events.append(ev.IdTagPolicySet(at=now, account=account.id, id_tag_policy=id_tag_policy))
     policy = id_tag_policy or account.id_tag_policy
-    return Change(events, {"account": account.id, "name": name, "id_tag_policy": policy, "created": False})
+    return Change(
+        events, {"account": account.id, "name": name, "id_tag_policy": policy, "created": False}
+    )
 
 
 def create_api_key(account: AccountRecord, *, now: int, new_id: IdFactory) -> Change:
@@ -62,7 +68,9 @@ def create_api_key(account: AccountRecord, *, now: int, new_id: IdFactory) -> Ch
     event = ev.ApiKeyCreated(
         at=now, key_id=key_id, account=account.id, display=display, digest=credentials.digest(key)
     )
-    return Change([event], {"id": key_id, "account": account.name, "api_key": key, "prefix": display})
+    return Change(
+        [event], {"id": key_id, "account": account.name, "api_key": key, "prefix": display}
+    )
 
 
 def revoke_api_key(reader: Reader, prefix: str, *, now: int) -> Change:
@@ -81,7 +89,10 @@ def revoke_api_key(reader: Reader, prefix: str, *, now: int) -> Change:
     if len(matches) > 1:
         raise InvalidValue(f"{len(matches)} keys start with {prefix!r}: give more", param="prefix")
     key = matches[0]
-    return Change([ev.ApiKeyRevoked(at=now, key_id=key.id)], {"id": key.id, "prefix": key.display, "revoked": True})
+    return Change(
+        [ev.ApiKeyRevoked(at=now, key_id=key.id)],
+        {"id": key.id, "prefix": key.display, "revoked": True},
+    )
 
 
 def add_charger(
@@ -98,10 +109,16 @@ def add_charger(
 
     The connection token is shown when it is issued and never again (it is stored hashed).
     """
-    if not charge_point_id.isprintable() or not 0 < len(charge_point_id) <= 48 or "/" in charge_point_id:
+    if (
+        not charge_point_id.isprintable()
+        or not 0 < len(charge_point_id) <= 48
+        or "/" in charge_point_id
+    ):
         raise InvalidValue("a charge point id is 1 to 48 printable characters, no '/'", param="id")
     if password is not None and not 8 <= len(password) <= 40:
-        raise InvalidValue("a password has 8 to 40 characters (OCPP security profile 1)", param="password")
+        raise InvalidValue(
+            "a password has 8 to 40 characters (OCPP security profile 1)", param="password"
+        )
     account = account_named(reader, account_name)
     password_hash = credentials.hash_password(password) if password is not None else None
     existing = reader.station_by_charge_point_id(charge_point_id)
@@ -125,16 +142,23 @@ def add_charger(
             raise InvalidValue(f"{charge_point_id!r} belongs to another account", param="account")
         station = existing.id
         if password is not None:
-            events.append(ev.StationPasswordSet(at=now, station=station, password_hash=password_hash))
+            events.append(
+                ev.StationPasswordSet(at=now, station=station, password_hash=password_hash)
+            )
         if rotate_token:
             token = credentials.new_connection_token()
-            events.append(ev.StationTokenRotated(at=now, station=station, token_digest=credentials.digest(token)))
+            events.append(
+                ev.StationTokenRotated(
+                    at=now, station=station, token_digest=credentials.digest(token)
+                )
+            )
     output = {
         "id": station,
         "charge_point_id": charge_point_id,
         "account": account.name,
         "created": existing is None,
-        "password": password is not None or (existing is not None and existing.password_hash is not None),
+        "password": password is not None
+        or (existing is not None and existing.password_hash is not None),
         "connection_token": token,
     }
     return Change(events, output)
@@ -175,7 +199,10 @@ def set_id_tag(
         fleet=fleet,
     )
     existed = reader.id_tag(account.id, id_tag) is not None
-    return Change([event], {"id_tag": id_tag, "account": account.name, "status": status, "created": not existed})
+    return Change(
+        [event],
+        {"id_tag": id_tag, "account": account.name, "status": status, "created": not existed},
+    )
 
 
 def set_tariff(
@@ -192,4 +219,12 @@ def set_tariff(
     account = account_named(reader, account_name)
     tariff = ev.Tariff(price_per_kwh=price_per_kwh, currency=currency, country=country)
     event = ev.TariffSet(at=now, account=account.id, tariff=tariff)
-    return Change([event], {"account": account.name, "price_per_kwh": price_per_kwh, "currency": currency, "country": country})
+    return Change(
+        [event],
+        {
+            "account": account.name,
+            "price_per_kwh": price_per_kwh,
+            "currency": currency,
+            "country": country,
+        },
+    )

@@ -1,4 +1,4 @@
-"""Errors the store raises. Each carries the HTTP status it maps to (cf. h11's error_status_hint)."""
+"""Errors the store raises. Each carries the HTTP status it maps to (as h11's error_status_hint)."""
 
 from __future__ import annotations
 

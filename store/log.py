@@ -20,7 +20,7 @@ from store import views
 from store.admission import Receipt, admit
 from store.errors import StoreError, StoreFull
 from store.reader import Reader
-from store.tables import LOG, VIEW_DBS, Tables, u64
+from store.tables import VIEW_DBS, Tables, u64
 
 log = logging.getLogger(__name__)
 

@@ -66,7 +66,9 @@ def rebuild(store: Store, *, apply: bool) -> dict[str, Any]:
                 events = replay(txn, store, scratch)
                 equal = compare(txn, store, scratch)
                 if apply:
-                    _swap(txn, store, scratch, [n.encode() for n, same in equal.items() if not same])
+                    _swap(
+                        txn, store, scratch, [n.encode() for n, same in equal.items() if not same]
+                    )
         finally:
             scratch.close()
     return {"events": events, "equal": all(equal.values()), "views": equal, "applied": apply}

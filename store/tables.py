@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import lmdb
-
 LOG = b"log"
 VIEW_DBS: tuple[bytes, ...] = (
     b"meta",
@@ -36,7 +34,7 @@ _MAX_U64 = 2**64 - 1
 class Tables:
     """Handles of every named database, opened once per environment."""
 
-    def __init__(self, env: lmdb.Environment) -> None:
+    def __init__(self, env: Any) -> None:  # an lmdb.Environment
         self.log: Any = env.open_db(LOG)
         self.views: dict[bytes, Any] = {name: env.open_db(name) for name in VIEW_DBS}
         for name, handle in self.views.items():

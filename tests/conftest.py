@@ -72,13 +72,20 @@ async def service(start_service: ServiceFactory) -> Service:
     return await start_service(allow_unknown_chargers=True)
 
 
-def register(service: Service, charge_point_id: str, *, password: str | None = None, account: str = "default") -> str:
+def register(
+    service: Service, charge_point_id: str, *, password: str | None = None, account: str = "default"
+) -> str:
     """Registers a charge point through the store; returns its connection token."""
     assert service.store is not None
     with service.store.read() as reader:
         change = admin.add_charger(
-            reader, charge_point_id, account_name=account, password=password,
-            rotate_token=False, now=now_ms(), new_id=new_id,
+            reader,
+            charge_point_id,
+            account_name=account,
+            password=password,
+            rotate_token=False,
+            now=now_ms(),
+            new_id=new_id,
         )
     for receipt in service.store.commit(change.events):
         assert receipt.error is None

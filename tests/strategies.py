@@ -16,7 +16,6 @@ from hypothesis import strategies as st
 _printable = st.characters(min_codepoint=32, max_codepoint=126)
 
 
-
 def _datetime_text() -> st.SearchStrategy[str]:
     moments = st.datetimes(
         min_value=datetime(2000, 1, 1), max_value=datetime(2099, 12, 31), timezones=st.just(UTC)
@@ -29,7 +28,9 @@ def for_type(info: msgspec.inspect.Type) -> st.SearchStrategy[Any]:
     if isinstance(info, t.StructType):
         return for_struct(info)
     if isinstance(info, t.StrType):
-        return st.text(_printable, min_size=info.min_length or 0, max_size=min(info.max_length or 60, 60))
+        return st.text(
+            _printable, min_size=info.min_length or 0, max_size=min(info.max_length or 60, 60)
+        )
     if isinstance(info, t.IntType):
         lo = info.ge if info.ge is not None else -(2**31)
         hi = info.le if info.le is not None else 2**31 - 1
@@ -63,8 +64,6 @@ def payloads(struct: type[msgspec.Struct]) -> st.SearchStrategy[dict[str, Any]]:
     return for_struct(info)
 
 
-
-
 def from_json_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values valid under `schema`, for the draft-4 subset the OCPP 1.6 schemas use.
 
@@ -82,12 +81,16 @@ def from_json_schema(schema: dict[str, Any]) -> st.SearchStrategy[Any]:
             optional={k: from_json_schema(v) for k, v in props.items() if k not in required},
         )
     if kind == "array":
-        return st.lists(from_json_schema(schema["items"]), min_size=schema.get("minItems", 0), max_size=3)
+        return st.lists(
+            from_json_schema(schema["items"]), min_size=schema.get("minItems", 0), max_size=3
+        )
     if kind == "string":
         if schema.get("format") == "date-time":
             return _datetime_text()
         if schema.get("format") == "uri":
-            return st.sampled_from(["ftp://diag.example.com/upload", "https://fw.example.com/v2.bin"])
+            return st.sampled_from(
+                ["ftp://diag.example.com/upload", "https://fw.example.com/v2.bin"]
+            )
         return st.text(_printable, max_size=min(schema.get("maxLength", 60), 60))
     if kind == "integer":
         return st.integers(min_value=-(2**31), max_value=2**31 - 1)

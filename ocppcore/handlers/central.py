@@ -54,9 +54,9 @@ def _info(record: IdTagRecord, now_ms: int) -> IdTagInfo:
     )
 
 
-def authorize(ctx: Context, id_tag: str, *, record_unknown: bool = True) -> tuple[
-    IdTagInfo, IdTagRecord | None, list[ev.Event]
-]:
+def authorize(
+    ctx: Context, id_tag: str, *, record_unknown: bool = True
+) -> tuple[IdTagInfo, IdTagRecord | None, list[ev.Event]]:
     """The idTagInfo for `id_tag`, its registry entry, and the events to record.
 
     Under the `open` policy an unknown tag is Accepted and recorded in the registry; under
@@ -198,8 +198,12 @@ def data_transfer(request: core.DataTransferRequest, ctx: Context) -> Outcome:
     return reply(core.DataTransferResponse(status="UnknownVendorId"), event)
 
 
-def diagnostics_status(request: firmware.DiagnosticsStatusNotificationRequest, ctx: Context) -> Outcome:
-    event = ev.DiagnosticsStatusReported(at=ctx.now_ms, station=ctx.station.id, status=request.status)
+def diagnostics_status(
+    request: firmware.DiagnosticsStatusNotificationRequest, ctx: Context
+) -> Outcome:
+    event = ev.DiagnosticsStatusReported(
+        at=ctx.now_ms, station=ctx.station.id, status=request.status
+    )
     return reply(firmware.DiagnosticsStatusNotificationResponse(), event)
 
 

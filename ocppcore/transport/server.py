@@ -8,6 +8,7 @@ its connection except a binary or oversized frame (closed with 1003 / 1009).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 from collections.abc import Callable
@@ -131,24 +132,23 @@ class OcppServer:
     async def serve(self, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen until `shutdown`; reports the bound port through `task_status`."""
         s = self.settings
-        async with trio.open_nursery() as handlers:
-            async with trio.open_nursery() as listener:
-                self._listener_scope = listener.cancel_scope
-                server = await listener.start(
-                    partial(
-                        serve_websocket,
-                        self._handle,
-                        s.host,
-                        s.port,
-                        None,
-                        handler_nursery=handlers,
-                        max_message_size=s.max_frame_size,
-                        connect_timeout=s.handshake_timeout,
-                        disconnect_timeout=s.ping_timeout,
-                    )
+        async with trio.open_nursery() as handlers, trio.open_nursery() as listener:
+            self._listener_scope = listener.cancel_scope
+            server = await listener.start(
+                partial(
+                    serve_websocket,
+                    self._handle,
+                    s.host,
+                    s.port,
+                    None,
+                    handler_nursery=handlers,
+                    max_message_size=s.max_frame_size,
+                    connect_timeout=s.handshake_timeout,
+                    disconnect_timeout=s.ping_timeout,
                 )
-                log.info("OCPP listening on ws://%s:%d", s.host, server.port)
-                task_status.started(server.port)
+            )
+            log.info("OCPP listening on ws://%s:%d", s.host, server.port)
+            task_status.started(server.port)
             # The listener was cancelled by `shutdown`; the handlers nursery now waits for the
             # connections to close.
 
@@ -217,10 +217,8 @@ class OcppServer:
             charge_point_id=target.charge_point_id,
             token_digest=credentials.digest(credentials.new_connection_token()),
         )
-        try:
+        with contextlib.suppress(Conflict):  # registered meanwhile by a concurrent connection
             await self.writer.submit_one(event)
-        except Conflict:
-            pass  # registered meanwhile by a concurrent connection
         with self.store.read() as reader:
             return reader.station_by_charge_point_id(target.charge_point_id)
 
@@ -237,7 +235,11 @@ class OcppServer:
         cp = connection.charge_point_id
         log.info("%s connected from %s", cp, connection.ws.remote)
         try:
-            await self._record(ev.StationConnected(at=self.clock(), station=connection.station_id, connection=connection.id))
+            await self._record(
+                ev.StationConnected(
+                    at=self.clock(), station=connection.station_id, connection=connection.id
+                )
+            )
             async with trio.open_nursery() as nursery:
                 nursery.start_soon(self._keepalive, connection)
                 await self._receive_loop(connection)
@@ -247,7 +249,9 @@ class OcppServer:
                 del self.connections[connection.station_id]
             with trio.CancelScope(shield=True):
                 await self._record(
-                    ev.StationDisconnected(at=self.clock(), station=connection.station_id, connection=connection.id)
+                    ev.StationDisconnected(
+                        at=self.clock(), station=connection.station_id, connection=connection.id
+                    )
                 )
             log.info("%s disconnected", cp)
 
@@ -288,7 +292,9 @@ class OcppServer:
         if isinstance(inbound, CallReceived):
             return await self._answer(connection, inbound)
         if isinstance(inbound, Rejected):
-            log.warning("%s %s: %s %s", cp, inbound.unique_id, inbound.error.code, inbound.error.description)
+            log.warning(
+                "%s %s: %s %s", cp, inbound.unique_id, inbound.error.code, inbound.error.description
+            )
             self._observe("?", inbound.error.code)
             return inbound.reply
         if isinstance(inbound, Ignored):
@@ -304,20 +310,31 @@ class OcppServer:
                 station = reader.station(connection.station_id)
                 if station is None:
                     raise errors.SecurityError("this charge point is no longer registered")
-                context = Context(station, reader, now, self.settings.heartbeat_interval, self.new_id)
+                context = Context(
+                    station, reader, now, self.settings.heartbeat_interval, self.new_id
+                )
                 outcome = HANDLERS[action](call.request, context)
             receipts = await self.writer.submit(outcome.events) if outcome.events else []
             check_receipts(receipts)
             response = outcome.respond(receipts)
         except errors.OcppError as exc:
-            log.warning("%s %s %s: %s %s", connection.charge_point_id, call.unique_id, action, exc.code, exc.description)
+            log.warning(
+                "%s %s %s: %s %s",
+                connection.charge_point_id,
+                call.unique_id,
+                action,
+                exc.code,
+                exc.description,
+            )
             self._observe(action, exc.code)
             return session.reply_error(call.unique_id, exc)
         except WriterClosed:
             self._observe(action, "InternalError")
             return session.reply_error(call.unique_id, errors.InternalError("server shutting down"))
         except Exception:
-            log.exception("%s %s %s: handler failed", connection.charge_point_id, call.unique_id, action)
+            log.exception(
+                "%s %s %s: handler failed", connection.charge_point_id, call.unique_id, action
+            )
             self._observe(action, "InternalError")
             return session.reply_error(call.unique_id, errors.InternalError("internal error"))
         self._observe(action, "ok")
@@ -338,8 +355,12 @@ class OcppServer:
                 except ConnectionClosed:
                     return
             if scope.cancelled_caught:
-                log.warning("%s: no pong within %.0fs, dropping", connection.charge_point_id, s.ping_timeout)
-                connection.stop_reading(CLOSE_POLICY, "keepalive timeout", close_wait=s.ping_timeout)
+                log.warning(
+                    "%s: no pong within %.0fs, dropping", connection.charge_point_id, s.ping_timeout
+                )
+                connection.stop_reading(
+                    CLOSE_POLICY, "keepalive timeout", close_wait=s.ping_timeout
+                )
                 return
 
 

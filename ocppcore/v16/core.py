@@ -7,12 +7,12 @@ from typing import Annotated, Literal
 import msgspec
 
 from ocppcore.v16.types import (
+    ChargingProfile,
     CiString20,
     CiString25,
     CiString50,
     CiString255,
     CiString500,
-    ChargingProfile,
     DateTime,
     IdTagInfo,
     IdToken,

@@ -108,7 +108,8 @@ UnitOfMeasure = TransactionDataUnit | Literal["Hertz"]
 
 
 class SampledValue(Payload):
-    """OCPP 1.6 section 7.43. Defaults (Raw, Energy.Active.Import.Register, Wh) apply when absent."""
+    """OCPP 1.6 section 7.43. Absent fields take the defaults: Raw, Energy.Active.Import.Register,
+    Wh."""
 
     value: str
     context: ReadingContext | None = None

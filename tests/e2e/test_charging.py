@@ -19,12 +19,20 @@ async def test_full_charging_session(service: Service) -> None:
             assert boot["status"] == "Accepted"
             assert boot["interval"] == 300
             assert boot["currentTime"].endswith("Z")
-            await cp.call("StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"})
+            await cp.call(
+                "StatusNotification",
+                {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"},
+            )
             auth = await cp.call("Authorize", {"idTag": "RFID-1"})
             assert auth == {"idTagInfo": {"status": "Accepted"}}
             start = await cp.call(
                 "StartTransaction",
-                {"connectorId": 1, "idTag": "RFID-1", "meterStart": 1000, "timestamp": "2026-04-01T10:00:00Z"},
+                {
+                    "connectorId": 1,
+                    "idTag": "RFID-1",
+                    "meterStart": 1000,
+                    "timestamp": "2026-04-01T10:00:00Z",
+                },
             )
             tx = start["transactionId"]
             assert start["idTagInfo"]["status"] == "Accepted"
@@ -38,7 +46,9 @@ async def test_full_charging_session(service: Service) -> None:
                         {
                             "timestamp": "2026-04-01T10:15:00Z",
                             "sampledValue": [
-                                _sample("3.5", unit="kWh", measurand="Energy.Active.Import.Register"),
+                                _sample(
+                                    "3.5", unit="kWh", measurand="Energy.Active.Import.Register"
+                                ),
                                 _sample("7200", unit="W", measurand="Power.Active.Import"),
                             ],
                         }
@@ -53,7 +63,12 @@ async def test_full_charging_session(service: Service) -> None:
             assert live.energy_consumed == 2500  # 3.5 kWh register minus 1000 Wh at start
             stop = await cp.call(
                 "StopTransaction",
-                {"transactionId": tx, "meterStop": 13480, "timestamp": "2026-04-01T11:00:00Z", "idTag": "rfid-1"},
+                {
+                    "transactionId": tx,
+                    "meterStop": 13480,
+                    "timestamp": "2026-04-01T11:00:00Z",
+                    "idTag": "rfid-1",
+                },
             )
             assert stop == {"idTagInfo": {"status": "Accepted"}}
             with service.store.read() as reader:

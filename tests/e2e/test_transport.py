@@ -14,7 +14,9 @@ from ocppcore.service import Service
 from tests.conftest import BOOT, CallFailed, ServiceFactory, connect, register, store_of, wait_until
 
 
-async def test_unknown_charge_point_is_refused_before_upgrade(start_service: ServiceFactory) -> None:
+async def test_unknown_charge_point_is_refused_before_upgrade(
+    start_service: ServiceFactory,
+) -> None:
     svc = await start_service()
     with trio.fail_after(5), pytest.raises(ConnectionRejected) as refused:
         async with connect(svc, "NOBODY"):
@@ -50,13 +52,19 @@ def _basic(user: str, password: str) -> list[tuple[str, str]]:
 async def test_basic_auth(start_service: ServiceFactory) -> None:
     svc = await start_service()
     register(svc, "CP-PW", password="correct horse battery")
-    for headers in ([], _basic("CP-PW", "wrong password"), _basic("OTHER", "correct horse battery")):
+    for headers in (
+        [],
+        _basic("CP-PW", "wrong password"),
+        _basic("OTHER", "correct horse battery"),
+    ):
         with trio.fail_after(5), pytest.raises(ConnectionRejected) as refused:
             async with connect(svc, "CP-PW", extra_headers=headers):
                 pass
         assert refused.value.status_code == 401
     with trio.fail_after(5):
-        async with connect(svc, "CP-PW", extra_headers=_basic("CP-PW", "correct horse battery")) as cp:
+        async with connect(
+            svc, "CP-PW", extra_headers=_basic("CP-PW", "correct horse battery")
+        ) as cp:
             assert "currentTime" in await cp.call("Heartbeat", {})
 
 
@@ -84,7 +92,15 @@ async def test_bad_frames_are_answered_and_the_connection_lives_on(service: Serv
             assert (await cp.receive())[:3] == [4, "a2", "TypeConstraintViolation"]
             await cp.send_raw('[7, "a3"]')  # ignored: nothing comes back for it
             with pytest.raises(CallFailed) as failed:
-                await cp.call("StartTransaction", {"connectorId": 0, "idTag": "T", "meterStart": 0, "timestamp": "2026-01-01T00:00:00Z"})
+                await cp.call(
+                    "StartTransaction",
+                    {
+                        "connectorId": 0,
+                        "idTag": "T",
+                        "meterStart": 0,
+                        "timestamp": "2026-01-01T00:00:00Z",
+                    },
+                )
             assert failed.value.code == "PropertyConstraintViolation"
             assert "currentTime" in await cp.call("Heartbeat", {})
     with store_of(service).read() as reader:
@@ -93,7 +109,9 @@ async def test_bad_frames_are_answered_and_the_connection_lives_on(service: Serv
         assert list(reader.sessions(station.account)) == []
 
 
-async def test_handler_failure_is_internal_error(service: Service, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_handler_failure_is_internal_error(
+    service: Service, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def broken(request: object, context: object) -> object:
         raise RuntimeError("bug")
 
@@ -120,7 +138,9 @@ async def test_oversized_frames_close_with_1009(start_service: ServiceFactory) -
     svc = await start_service(allow_unknown_chargers=True, max_frame_size=2048)
     with trio.fail_after(5):
         async with connect(svc, "CP-BIG") as cp:
-            await cp.send_raw('[2, "x", "DataTransfer", {"vendorId": "v", "data": "' + "a" * 4096 + '"}]')
+            await cp.send_raw(
+                '[2, "x", "DataTransfer", {"vendorId": "v", "data": "' + "a" * 4096 + '"}]'
+            )
             with pytest.raises(ConnectionClosed) as closed:
                 await cp.ws.get_message()
     assert closed.value.reason.code == 1009
@@ -144,7 +164,8 @@ async def test_dead_peer_is_dropped(start_service: ServiceFactory) -> None:
     svc = await start_service(allow_unknown_chargers=True, ping_interval=0.2, ping_timeout=0.2)
     stream = await trio.open_tcp_stream("127.0.0.1", svc.ocpp_port)
     handshake = (
-        "GET /ocpp/CP-DEAD HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "GET /ocpp/CP-DEAD HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Upgrade: websocket\r\nConnection: Upgrade\r\n"
         "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
     )
     await stream.send_all(handshake.encode())

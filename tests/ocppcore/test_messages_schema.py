@@ -27,12 +27,14 @@ SCHEMAS = resources.files("ocpp") / "v16" / "schemas"
 def _decimal_multiple_of(validator: Any, step: float, instance: Any, schema: Any) -> Any:
     # The official schemas say `multipleOf: 0.1` for decimals; checked in binary floating point
     # (jsonschema's default) 0.3 is wrongly refused. OCPP means decimal arithmetic.
-    if isinstance(instance, int | float) and not isinstance(instance, bool):
-        if Decimal(str(instance)) % Decimal(str(step)) != 0:
-            yield jsonschema.ValidationError(f"{instance} is not a multiple of {step}")
+    is_number = isinstance(instance, int | float) and not isinstance(instance, bool)
+    if is_number and Decimal(str(instance)) % Decimal(str(step)) != 0:
+        yield jsonschema.ValidationError(f"{instance} is not a multiple of {step}")
 
 
-Validator = jsonschema.validators.extend(jsonschema.Draft4Validator, {"multipleOf": _decimal_multiple_of})
+Validator = jsonschema.validators.extend(
+    jsonschema.Draft4Validator, {"multipleOf": _decimal_multiple_of}
+)
 KINDS = [(name, kind) for name in sorted(ACTIONS) for kind in ("request", "response")]
 
 
@@ -66,7 +68,9 @@ def test_every_action_of_the_six_profiles_is_defined() -> None:
 @pytest.mark.parametrize(("action", "kind"), KINDS)
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
-def test_our_payloads_validate_against_the_official_schema(action: str, kind: str, data: st.DataObject) -> None:
+def test_our_payloads_validate_against_the_official_schema(
+    action: str, kind: str, data: st.DataObject
+) -> None:
     struct = struct_of(action, kind)
     payload = data.draw(payloads(struct))
     decoded = msgspec.json.decode(msgspec.json.encode(payload), type=struct)
@@ -75,7 +79,11 @@ def test_our_payloads_validate_against_the_official_schema(action: str, kind: st
 
 
 @pytest.mark.parametrize(("action", "kind"), KINDS)
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_schema_valid_payloads_decode(action: str, kind: str, data: st.DataObject) -> None:
     schema = official_schema(action, kind)

@@ -48,19 +48,53 @@ BAD_INPUT = [
     ("call too short", '[2, "u1", "Heartbeat"]', "FormationViolation", "u1"),
     ("call too long", '[2, "u1", "Heartbeat", {}, 1]', "FormationViolation", "u1"),
     ("type id as string", '["2", "u1", "Heartbeat", {}]', "FormationViolation", "u1"),
-    ("uniqueId of 37 characters", f'[2, "{"x" * 37}", "Heartbeat", {{}}]', "FormationViolation", "x" * 37),
+    (
+        "uniqueId of 37 characters",
+        f'[2, "{"x" * 37}", "Heartbeat", {{}}]',
+        "FormationViolation",
+        "x" * 37,
+    ),
     ("action not in OCPP 1.6J", '[2, "u1", "Teleport", {}]', "NotImplemented", "u1"),
-    ("central system action sent by a charger", '[2, "u1", "Reset", {"type": "Hard"}]', "NotSupported", "u1"),
-    ("security extension action", '[2, "u1", "SignCertificate", {"csr": "x"}]', "NotSupported", "u1"),
+    (
+        "central system action sent by a charger",
+        '[2, "u1", "Reset", {"type": "Hard"}]',
+        "NotSupported",
+        "u1",
+    ),
+    (
+        "security extension action",
+        '[2, "u1", "SignCertificate", {"csr": "x"}]',
+        "NotSupported",
+        "u1",
+    ),
     ("missing required field", '[2, "u1", "Authorize", {}]', "OccurenceConstraintViolation", "u1"),
-    ("wrong type", '[2, "u1", "StartTransaction", {"connectorId":"1","idTag":"A","meterStart":0,"timestamp":"2026-01-01T00:00:00Z"}]', "TypeConstraintViolation", "u1"),
-    ("too long", '[2, "u1", "Authorize", {"idTag": "ABCDEFGHIJKLMNOPQRSTU"}]', "PropertyConstraintViolation", "u1"),
-    ("not in enum", '[2, "u1", "FirmwareStatusNotification", {"status": "Melted"}]', "PropertyConstraintViolation", "u1"),
+    (
+        "wrong type",
+        '[2, "u1", "StartTransaction", '
+        + START.replace('"connectorId":1', '"connectorId":"1"')
+        + "]",
+        "TypeConstraintViolation",
+        "u1",
+    ),
+    (
+        "too long",
+        '[2, "u1", "Authorize", {"idTag": "ABCDEFGHIJKLMNOPQRSTU"}]',
+        "PropertyConstraintViolation",
+        "u1",
+    ),
+    (
+        "not in enum",
+        '[2, "u1", "FirmwareStatusNotification", {"status": "Melted"}]',
+        "PropertyConstraintViolation",
+        "u1",
+    ),
     ("payload not an object", '[2, "u1", "Heartbeat", []]', "FormationViolation", "u1"),
 ]
 
 
-@pytest.mark.parametrize(("text", "code", "unique_id"), [row[1:] for row in BAD_INPUT], ids=[row[0] for row in BAD_INPUT])
+@pytest.mark.parametrize(
+    ("text", "code", "unique_id"), [row[1:] for row in BAD_INPUT], ids=[row[0] for row in BAD_INPUT]
+)
 def test_bad_input_is_answered_as_spec_says(text: str, code: str, unique_id: str) -> None:
     inbound = new_session().receive_text(text)
     assert isinstance(inbound, Rejected)
@@ -126,7 +160,9 @@ _STORE = Store(_STORE_DIR.name, map_size=2**28)
 _STORE.commit(
     [
         ev.AccountCreated(at=1, account="acct_1", name="default", id_tag_policy="open"),
-        ev.StationRegistered(at=1, station="chst_1", account="acct_1", charge_point_id="CP-1", token_digest=b"t"),
+        ev.StationRegistered(
+            at=1, station="chst_1", account="acct_1", charge_point_id="CP-1", token_digest=b"t"
+        ),
     ]
 )
 
@@ -153,7 +189,9 @@ def answer(session: ChargePointSession, text: str) -> str | None:
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4)
+    ),
     max_leaves=12,
 )
 charger_actions = sorted(HANDLERS)
@@ -167,7 +205,9 @@ def frames(draw: st.DrawFn) -> str:
     if choice == 1:
         return msgspec.json.encode(draw(json_values)).decode()
     unique_id = draw(st.text(max_size=40))
-    action = draw(st.sampled_from(charger_actions) | st.sampled_from(sorted(ACTIONS)) | st.text(max_size=12))
+    action = draw(
+        st.sampled_from(charger_actions) | st.sampled_from(sorted(ACTIONS)) | st.text(max_size=12)
+    )
     if choice == 2 and action in ACTIONS:
         payload: Any = draw(payloads(ACTIONS[action].request))
     else:

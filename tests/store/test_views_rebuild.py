@@ -23,17 +23,53 @@ tx = st.integers(min_value=-1, max_value=8)
 digest = st.binary(min_size=2, max_size=2)
 
 event_strategy = st.one_of(
-    st.builds(ev.IdTagPolicySet, at=at, account=account, id_tag_policy=st.sampled_from(["open", "registry"])),
-    st.builds(ev.TariffSet, at=at, account=account, tariff=st.builds(ev.Tariff, price_per_kwh=st.integers(0, 500), currency=st.just("eur"), country=st.just("FR"))),
-    st.builds(ev.IdTagSet, at=at, account=account, id_tag=st.sampled_from(TAGS), status=st.sampled_from(["Accepted", "Blocked"]), driver=st.none() | st.just("drv_1")),
-    st.builds(ev.ApiKeyCreated, at=at, key_id=st.sampled_from(["key_1", "key_2"]), account=account, display=st.just("sk_live_x"), digest=digest),
+    st.builds(
+        ev.IdTagPolicySet,
+        at=at,
+        account=account,
+        id_tag_policy=st.sampled_from(["open", "registry"]),
+    ),
+    st.builds(
+        ev.TariffSet,
+        at=at,
+        account=account,
+        tariff=st.builds(
+            ev.Tariff,
+            price_per_kwh=st.integers(0, 500),
+            currency=st.just("eur"),
+            country=st.just("FR"),
+        ),
+    ),
+    st.builds(
+        ev.IdTagSet,
+        at=at,
+        account=account,
+        id_tag=st.sampled_from(TAGS),
+        status=st.sampled_from(["Accepted", "Blocked"]),
+        driver=st.none() | st.just("drv_1"),
+    ),
+    st.builds(
+        ev.ApiKeyCreated,
+        at=at,
+        key_id=st.sampled_from(["key_1", "key_2"]),
+        account=account,
+        display=st.just("sk_live_x"),
+        digest=digest,
+    ),
     st.builds(ev.ApiKeyRevoked, at=at, key_id=st.sampled_from(["key_1", "key_2", "key_3"])),
     st.builds(ev.ServerStarted, at=at),
     st.builds(ev.StationConnected, at=at, station=station, connection=st.integers(1, 3)),
     st.builds(ev.StationDisconnected, at=at, station=station, connection=st.integers(1, 3)),
     st.builds(ev.StationBooted, at=at, station=station, vendor=st.just("V"), model=st.just("M")),
     st.builds(ev.StationHeartbeat, at=at, station=station),
-    st.builds(ev.ConnectorStatusReported, at=at, station=station, connector_id=st.integers(0, 2), status=st.sampled_from(["Available", "Charging"]), error_code=st.just("NoError")),
+    st.builds(
+        ev.ConnectorStatusReported,
+        at=at,
+        station=station,
+        connector_id=st.integers(0, 2),
+        status=st.sampled_from(["Available", "Charging"]),
+        error_code=st.just("NoError"),
+    ),
     st.builds(ev.FirmwareStatusReported, at=at, station=station, status=st.just("Installed")),
     st.builds(
         ev.TransactionStarted,
@@ -43,19 +79,45 @@ event_strategy = st.one_of(
         session=st.uuids().map(lambda u: f"cs_{u.hex}"),
         connector_id=st.integers(1, 2),
         id_tag=st.sampled_from(TAGS),
-        meter_start=st.integers(0, 3) .map(lambda n: n * 1000),
+        meter_start=st.integers(0, 3).map(lambda n: n * 1000),
         timestamp=st.integers(0, 2),
         id_tag_status=st.sampled_from(["Accepted", "Invalid"]),
         tariff=st.none() | st.just(ev.Tariff(price_per_kwh=25, currency="eur", country="FR")),
     ),
-    st.builds(ev.MeterValuesReported, at=at, station=station, connector_id=st.integers(0, 2), digest=digest, samples=st.just([]), transaction_id=st.none() | tx, energy_wh=st.none() | st.integers(0, 20_000)),
-    st.builds(ev.TransactionStopped, at=at, station=station, transaction_id=tx, meter_stop=st.integers(0, 20_000), timestamp=st.integers(0, 9), digest=digest),
+    st.builds(
+        ev.MeterValuesReported,
+        at=at,
+        station=station,
+        connector_id=st.integers(0, 2),
+        digest=digest,
+        samples=st.just([]),
+        transaction_id=st.none() | tx,
+        energy_wh=st.none() | st.integers(0, 20_000),
+    ),
+    st.builds(
+        ev.TransactionStopped,
+        at=at,
+        station=station,
+        transaction_id=tx,
+        meter_stop=st.integers(0, 20_000),
+        timestamp=st.integers(0, 9),
+        digest=digest,
+    ),
 )
 
 SETUP: list[ev.Event] = [
     ev.AccountCreated(at=1, account="acct_a", name="a", id_tag_policy="open"),
     ev.AccountCreated(at=1, account="acct_b", name="b"),
-    *(ev.StationRegistered(at=1, station=s, account=ACCOUNTS[i % 2], charge_point_id=f"CP{i}", token_digest=bytes([i])) for i, s in enumerate(STATIONS)),
+    *(
+        ev.StationRegistered(
+            at=1,
+            station=s,
+            account=ACCOUNTS[i % 2],
+            charge_point_id=f"CP{i}",
+            token_digest=bytes([i]),
+        )
+        for i, s in enumerate(STATIONS)
+    ),
 ]
 
 
@@ -81,7 +143,17 @@ def test_incremental_views_equal_rebuilt_views(events: list[ev.Event], cuts: lis
 
 def test_rebuild_repairs_a_damaged_view(store: Store) -> None:
     store.commit(SETUP)
-    start = ev.TransactionStarted(at=5, station="chst_1", account="acct_a", session="cs_1", connector_id=1, id_tag="T", meter_start=0, timestamp=1, id_tag_status="Accepted")
+    start = ev.TransactionStarted(
+        at=5,
+        station="chst_1",
+        account="acct_a",
+        session="cs_1",
+        connector_id=1,
+        id_tag="T",
+        meter_start=0,
+        timestamp=1,
+        id_tag_status="Accepted",
+    )
     store.commit([start])
     with store.env.begin(write=True) as txn:
         txn.delete(b"cs_1", db=store.tables.sessions)

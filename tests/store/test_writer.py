@@ -46,7 +46,9 @@ async def test_closed_writer_refuses_and_commits_what_it_holds(store: Store) -> 
         results: list[int] = []
 
         async def produce() -> None:
-            results.append((await writer.submit_one(ev.IdTagSet(at=2, account="acct_1", id_tag="X"))).seq)
+            results.append(
+                (await writer.submit_one(ev.IdTagSet(at=2, account="acct_1", id_tag="X"))).seq
+            )
 
         nursery.start_soon(produce)
         await trio.testing.wait_all_tasks_blocked()
