@@ -104,7 +104,8 @@ class Service:
             await self._ocpp_done.wait()
         await self.writer.aclose()
         nursery.cancel_scope.cancel()
-        log.info("stopped")
+        stats = self.writer.statistics()
+        log.info("stopped; committed %d events in %d batches", stats.events, stats.batches)
 
     def stop(self) -> None:
         """Ask the service to shut down gracefully; `run` returns when it has."""

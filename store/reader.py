@@ -84,21 +84,28 @@ class Reader:
 
     # stations
 
+    def _station(self, key: bytes | None) -> StationRecord | None:
+        record = self._record(StationRecord, key, self._t.stations)
+        if record is not None:
+            seen = self._txn.get(record.id.encode(), db=self._t.stations_seen)
+            record.last_seen = int.from_bytes(seen, "big") if seen else None
+        return record
+
     def station(self, station_id: str) -> StationRecord | None:
-        return self._record(StationRecord, station_id.encode(), self._t.stations)
+        return self._station(station_id.encode())
 
     def station_by_charge_point_id(self, charge_point_id: str) -> StationRecord | None:
-        key = self._via(self._t.stations_by_cpid, charge_point_id.encode())
-        return self._record(StationRecord, key, self._t.stations)
+        return self._station(self._via(self._t.stations_by_cpid, charge_point_id.encode()))
 
     def station_by_token_digest(self, digest: bytes) -> StationRecord | None:
-        key = self._via(self._t.stations_by_token, digest)
-        return self._record(StationRecord, key, self._t.stations)
+        return self._station(self._via(self._t.stations_by_token, digest))
 
     def stations(self) -> Iterator[StationRecord]:
         with self._txn.cursor(db=self._t.stations) as cursor:
-            for _, data in cursor:
-                yield records.decode(StationRecord, data)
+            for key in cursor.iternext(values=False):
+                station = self._station(key)
+                if station is not None:
+                    yield station
 
     # sessions
 

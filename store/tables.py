@@ -18,6 +18,7 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"api_keys_by_digest",
     b"id_tags",
     b"stations",
+    b"stations_seen",
     b"stations_by_cpid",
     b"stations_by_token",
     b"sessions",

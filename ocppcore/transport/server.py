@@ -70,7 +70,10 @@ class Connection:
     close_code: int = CLOSE_GOING_AWAY
     close_reason: str = "server shutting down"
     close_wait: float = 5.0
-    _read_scope: trio.CancelScope | None = None
+    # Only a wait for the next message may be cancelled, never the answer in hand: `reading`
+    # tells stop_reading whether cancelling `read_scope` is safe right now.
+    reading: bool = False
+    read_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
 
     def stop_reading(self, code: int, reason: str, *, close_wait: float = 5.0) -> None:
         """End this connection once the message in hand is answered.
@@ -81,16 +84,8 @@ class Connection:
         if not self.stopping:
             self.stopping, self.close_code, self.close_reason = True, code, reason
             self.close_wait = close_wait
-        if self._read_scope is not None:
-            self._read_scope.cancel()
-
-    async def next_message(self) -> str | bytes | None:
-        """The next message, or None once `stop_reading` was called. Raises ConnectionClosed."""
-        if self.stopping:
-            return None
-        with trio.CancelScope() as self._read_scope:
-            return await self.ws.get_message()
-        return None
+        if self.reading:
+            self.read_scope.cancel()
 
     async def close(self) -> None:
         # A dead peer never completes the closing handshake: do not wait for it forever.
@@ -263,26 +258,32 @@ class OcppServer:
 
     async def _receive_loop(self, connection: Connection) -> None:
         ws = connection.ws
-        while True:
-            try:
-                message = await connection.next_message()
-            except ConnectionClosed as exc:
-                log.info("%s: closed by peer (%s)", connection.charge_point_id, exc.reason)
-                return
-            if message is None:  # replaced, dropped by keepalive, or shutting down
-                await connection.close()
-                return
-            if isinstance(message, bytes):
-                log.warning("%s: binary frame refused", connection.charge_point_id)
-                connection.stop_reading(CLOSE_UNSUPPORTED_DATA, "binary frames are not supported")
-                await connection.close()
-                return
-            reply = await self._process(connection, message)
-            if reply is not None:
+        with connection.read_scope:
+            while not connection.stopping:
+                connection.reading = True
                 try:
-                    await ws.send_message(reply)
-                except ConnectionClosed:
+                    message = await ws.get_message()
+                except ConnectionClosed as exc:
+                    log.info("%s: closed by peer (%s)", connection.charge_point_id, exc.reason)
                     return
+                finally:
+                    connection.reading = False
+                if connection.read_scope.cancel_called:
+                    break  # stopped as this message arrived: unanswered, so the charger re-sends it
+                if isinstance(message, bytes):
+                    log.warning("%s: binary frame refused", connection.charge_point_id)
+                    connection.stop_reading(
+                        CLOSE_UNSUPPORTED_DATA, "binary frames are not supported"
+                    )
+                    break
+                reply = await self._process(connection, message)
+                if reply is not None:
+                    try:
+                        await ws.send_message(reply)
+                    except ConnectionClosed:
+                        return
+        # Replaced, dropped by keepalive, binary frame, or shutting down.
+        await connection.close()
 
     async def _process(self, connection: Connection, message: str) -> str | None:
         """The reply to one text frame (None when nothing is to be sent)."""

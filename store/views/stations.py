@@ -1,4 +1,8 @@
-"""Charging stations: registration and credentials, boot info, connectors, online and last seen."""
+"""Charging stations: registration and credentials, boot info, connectors, online and last seen.
+
+Every event a station sends marks it as seen. That is most events of all, so `last_seen` lives in
+its own database (`stations_seen`: station -> u64 ms), written without reading the record.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Any
 from store import events as ev
 from store import records
 from store.records import BootRecord, ConnectorRecord, StationRecord
+from store.tables import u64
 
 
 def _get(txn: Any, t: Any, station: str) -> StationRecord | None:
@@ -41,10 +46,14 @@ def _server_started(txn: Any, t: Any, seq: int, e: ev.ServerStarted) -> None:
                 txn.put(key, records.encode(record), db=t.stations)
 
 
+def _seen(txn: Any, t: Any, seq: int, e: Any) -> None:
+    txn.put(e.station.encode(), u64(e.at), db=t.stations_seen)
+
+
 def _updater(change: Any, *, seen: bool = True) -> Any:
     """An apply function that loads the event's station, lets `change` edit it, and saves it.
 
-    Events that come from the station itself (`seen`) also mark it as seen at the event's time.
+    Events that come from the station itself (`seen`) also mark it as seen.
     """
 
     def apply(txn: Any, t: Any, seq: int, e: Any) -> None:
@@ -52,9 +61,9 @@ def _updater(change: Any, *, seen: bool = True) -> Any:
         if record is None:
             return
         change(record, e)
-        if seen and (record.last_seen is None or e.at > record.last_seen):
-            record.last_seen = e.at
         _put(txn, t, record)
+        if seen:
+            _seen(txn, t, seq, e)
 
     return apply
 
@@ -112,10 +121,6 @@ def _diagnostics_status(r: StationRecord, e: ev.DiagnosticsStatusReported) -> No
     r.diagnostics_status = e.status
 
 
-def _seen(r: StationRecord, e: ev.Event) -> None:
-    pass
-
-
 def _token_rotated(txn: Any, t: Any, seq: int, e: ev.StationTokenRotated) -> None:
     record = _get(txn, t, e.station)
     if record is None:
@@ -134,12 +139,12 @@ APPLY: dict[type[ev.Event], Any] = {
     ev.StationConnected: _updater(_connected),
     ev.StationDisconnected: _updater(_disconnected),
     ev.StationBooted: _updater(_booted),
-    ev.StationHeartbeat: _updater(_seen),
+    ev.StationHeartbeat: _seen,
     ev.ConnectorStatusReported: _updater(_connector_status),
     ev.FirmwareStatusReported: _updater(_firmware_status),
     ev.DiagnosticsStatusReported: _updater(_diagnostics_status),
-    ev.DataTransferred: _updater(_seen),
-    ev.TransactionStarted: _updater(_seen),
-    ev.MeterValuesReported: _updater(_seen),
-    ev.TransactionStopped: _updater(_seen),
+    ev.DataTransferred: _seen,
+    ev.TransactionStarted: _seen,
+    ev.MeterValuesReported: _seen,
+    ev.TransactionStopped: _seen,
 }

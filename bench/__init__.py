@@ -1,0 +1,1 @@
+"""Charger simulators and load generators for ocppcore (`python -m bench ...`)."""

@@ -1,0 +1,23 @@
+"""`python -m bench COMMAND ...`: load generators and benchmarks for ocppcore."""
+
+from __future__ import annotations
+
+import sys
+
+from bench import ocpp_load
+
+COMMANDS = {"ocpp": ocpp_load.main}
+
+
+def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        print(
+            f"usage: python -m bench {{{','.join(COMMANDS)}}} [options]   (--help on each)",
+            file=sys.stderr,
+        )
+        return 2
+    return COMMANDS[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
