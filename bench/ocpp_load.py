@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import trio
@@ -71,7 +72,10 @@ async def _charger(
             '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"load"}]'
         )
         await ws.receive_text()
-        start = f'[2,"s","StartTransaction",{{"connectorId":1,"idTag":"{name[-20:]}","meterStart":1000,"timestamp":"2026-05-01T10:00:00Z"}}]'
+        start = (
+            f'[2,"s","StartTransaction",{{"connectorId":1,"idTag":"{name[-20:]}",'
+            '"meterStart":1000,"timestamp":"2026-05-01T10:00:00Z"}]'
+        )
         await ws.send_text(start)
         tx = json.loads(await ws.receive_text())[2]["transactionId"]
         seq = 0
@@ -127,7 +131,7 @@ def _worker(
 def _percentile(sorted_values: list[int], p: float) -> float:
     if not sorted_values:
         return 0.0
-    k = min(len(sorted_values) - 1, int(round(p / 100 * (len(sorted_values) - 1))))
+    k = min(len(sorted_values) - 1, round(p / 100 * (len(sorted_values) - 1)))
     return sorted_values[k] / 1000
 
 
@@ -233,6 +237,21 @@ def run(
     }
 
 
+def report(result: dict[str, Any]) -> str:
+    lat = result["latency_ms"]
+    return "\n".join(
+        [
+            f"{result['chargers']} chargers, {result['processes']} load process(es), "
+            f"{result['duration_s']:.0f} s measured",
+            f"  durable MeterValues/s  {result['msg_per_s']:>10,}",
+            f"  ack latency ms         p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  "
+            f"max {lat['max']}",
+            f"  errors {result['errors']}, timeouts {result['timeouts']}, "
+            f"connect failures {result['connect_failures']}",
+        ]
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench ocpp", description=__doc__)
     parser.add_argument("--chargers", type=int, default=100)
@@ -258,17 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(result))
     else:
-        lat = result["latency_ms"]
-        print(
-            f"{result['chargers']} chargers, {result['processes']} load process(es), {result['duration_s']:.0f} s measured"
-        )
-        print(f"  durable MeterValues/s  {result['msg_per_s']:>10,}")
-        print(
-            f"  ack latency ms         p50 {lat['p50']}  p90 {lat['p90']}  p99 {lat['p99']}  max {lat['max']}"
-        )  # type: ignore[index]
-        print(
-            f"  errors {result['errors']}, timeouts {result['timeouts']}, connect failures {result['connect_failures']}"
-        )
+        print(report(result))
         if result["server"]:
             print(f"  server                 {result['server']}")
     return 0
