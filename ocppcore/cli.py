@@ -19,7 +19,7 @@ from typing import Any
 import trio
 
 from ocppcore.clock import now_ms, to_ms
-from ocppcore.config import Config, ConfigError, load
+from ocppcore.config import Config, ConfigError, connection_urls, load
 from ocppcore.service import Service
 from store import admin, rebuild
 from store.errors import StoreError
@@ -221,18 +221,6 @@ def _chargers_add(args: argparse.Namespace, config: Config) -> int:
         return change
 
     return _apply(config, build)
-
-
-def connection_urls(
-    config: Config, charge_point_id: str, token: str | None
-) -> dict[str, str | None]:
-    """Both URLs a charger can connect with (the token URL only when the token is shown)."""
-    base = config.public_ocpp_url or f"ws://{config.ocpp_host}:{config.ocpp_port}"
-    base = base.rstrip("/")
-    return {
-        "ocpp_url": f"{base}/ocpp/{charge_point_id}",
-        "token_url": f"{base}/cp/{token}" if token else None,
-    }
 
 
 def _id_tags_add(args: argparse.Namespace, config: Config) -> int:

@@ -61,3 +61,15 @@ def load(path: str | None, overrides: dict[str, Any]) -> Config:
         return msgspec.convert(values, Config)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"invalid setting: {exc}") from None
+
+
+def connection_urls(
+    config: Config, charge_point_id: str, token: str | None
+) -> dict[str, str | None]:
+    """Both URLs a charger can connect with (the token URL only when the token is shown)."""
+    base = config.public_ocpp_url or f"ws://{config.ocpp_host}:{config.ocpp_port}"
+    base = base.rstrip("/")
+    return {
+        "ocpp_url": f"{base}/ocpp/{charge_point_id}",
+        "token_url": f"{base}/cp/{token}" if token else None,
+    }

@@ -14,9 +14,15 @@ import sys
 from typing import TextIO
 
 import trio
+from hypercorn.config import Config as HypercornConfig
+from hypercorn.trio import serve as hypercorn_serve
 
+from api.app import create_app
+from api.context import Deps
+from api.metrics import Metrics
+from api.pagination import Pager, load_secret
 from ocppcore.clock import now_ms
-from ocppcore.config import Config
+from ocppcore.config import Config, connection_urls
 from ocppcore.transport.server import OcppServer, OcppSettings
 from store import admin
 from store import events as ev
@@ -58,6 +64,9 @@ class Service:
         self.writer: Writer | None = None
         self.ocpp: OcppServer | None = None
         self.ocpp_port = 0
+        self.http_port = 0
+        self.metrics = Metrics()
+        self._http_stop = trio.Event()
         self._ocpp_done = trio.Event()
         self._stop = trio.Event()
 
@@ -82,7 +91,13 @@ class Service:
                 await nursery.start(writer.run)
                 await writer.submit_one(ev.ServerStarted(at=now_ms()))
                 self.ocpp = OcppServer(store, writer, settings)
+                self.ocpp.observers.append(self.metrics.observe_message)
+                writer.observers.append(self.metrics.observe_commit)
+                self.metrics.track_connected(lambda: len(self.ocpp.connections) if self.ocpp else 0)
                 self.ocpp_port = await nursery.start(self._serve_ocpp)
+                binds = await nursery.start(self._serve_http)
+                self.http_port = int(binds[0].rsplit(":", 1)[1])
+                log.info("HTTP API listening on %s", binds[0])
                 task_status.started(self)
                 await self._stop.wait()
                 await self._shutdown(nursery)
@@ -96,9 +111,38 @@ class Service:
         finally:
             self._ocpp_done.set()
 
+    async def _serve_http(self, *, task_status: trio.TaskStatus[list[str]]) -> None:
+        assert self.store is not None and self.writer is not None
+        c = self.config
+        app = create_app(
+            Deps(
+                store=self.store,
+                writer=self.writer,
+                pager=Pager(load_secret(c.data)),
+                metrics=self.metrics,
+                clock=now_ms,
+                new_id=new_id,
+                connected=lambda: len(self.ocpp.connections) if self.ocpp else 0,
+                connection_urls=lambda cp, token: connection_urls(c, cp, token),
+            )
+        )
+        http = HypercornConfig()
+        http.bind = [f"{c.http_host}:{c.http_port}"]
+        http.accesslog = logging.getLogger("ocppcore.access")
+        # Combined Log Format, as Apache and nginx write it.
+        http.access_log_format = (
+            '%(h)s %(l)s - %(t)s "%(m)s %(Uq)s HTTP/%(H)s" %(s)s %(b)s "%(f)s" "%(a)s"'
+        )
+        http.errorlog = logging.getLogger("ocppcore.http")
+        http.graceful_timeout = 5.0
+        await hypercorn_serve(
+            app, http, shutdown_trigger=self._http_stop.wait, task_status=task_status
+        )
+
     async def _shutdown(self, nursery: trio.Nursery) -> None:
         assert self.ocpp is not None and self.writer is not None
         log.info("shutting down")
+        self._http_stop.set()
         await self.ocpp.shutdown()
         with trio.move_on_after(self.ocpp.settings.shutdown_timeout):
             await self._ocpp_done.wait()

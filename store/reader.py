@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from store import records
 from store.records import (
@@ -15,7 +17,9 @@ from store.records import (
     SessionRecord,
     StationRecord,
 )
-from store.tables import SEP, id_tag_key, join, u32
+from store.tables import id_tag_key, join, newest_first, u32
+from store.views import sessions as sessions_view
+from store.views import stations as stations_view
 
 R = TypeVar("R", bound=Record)
 
@@ -120,13 +124,155 @@ class Reader:
 
     def sessions(self, account: str) -> Iterator[SessionRecord]:
         """The account's sessions, newest first."""
-        prefix = account.encode() + SEP
-        with self._txn.cursor(db=self._t.sessions_by_created) as cursor:
-            if not cursor.set_range(prefix):
+        after: bytes | None = None
+        while True:
+            page = self.session_page(account, sessions_view.ALL, "", after=after, limit=500)
+            yield from (record for _, record in page.items)
+            if not page.has_older:
                 return
-            for key in cursor.iternext(values=False):
-                if not key.startswith(prefix):
-                    return
-                session = self._record(SessionRecord, key[len(prefix) + 17 :], self._t.sessions)
-                if session is not None:
-                    yield session
+            after = page.items[-1][0]
+
+    def session_page(
+        self,
+        account: str,
+        dimension: str,
+        value: str,
+        *,
+        created_gte: int | None = None,
+        created_lte: int | None = None,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+        match: Callable[[SessionRecord], bool] | None = None,
+    ) -> Page[SessionRecord]:
+        """Up to `limit` sessions of one index, newest first, within the `created` bounds.
+
+        `after` (a position from a previous page) continues with older sessions; `before` walks
+        back to newer ones. `match` filters further (other filters than the index's). Without
+        `match` a page costs one cursor seek plus `limit` + 2 reads.
+        """
+        prefix = sessions_view.index_prefix(account, dimension, value)
+        return self._page(
+            self._t.session_index,
+            prefix,
+            SessionRecord,
+            self._t.sessions,
+            created_gte=created_gte,
+            created_lte=created_lte,
+            after=after,
+            before=before,
+            limit=limit,
+            match=match,
+        )
+
+    def station_page(
+        self,
+        account: str,
+        *,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+        match: Callable[[StationRecord], bool] | None = None,
+    ) -> Page[StationRecord]:
+        """The account's charging stations, newest first; paged like sessions."""
+        prefix = stations_view.index_prefix(account)
+        page = self._page(
+            self._t.stations_index,
+            prefix,
+            StationRecord,
+            self._t.stations,
+            after=after,
+            before=before,
+            limit=limit,
+            match=match,
+            load=self._station,
+        )
+        return page
+
+    def _page(
+        self,
+        index: Any,
+        prefix: bytes,
+        kind: type[R],
+        table: Any,
+        *,
+        created_gte: int | None = None,
+        created_lte: int | None = None,
+        after: bytes | None,
+        before: bytes | None,
+        limit: int,
+        match: Callable[[R], bool] | None,
+        load: Callable[[bytes], R | None] | None = None,
+    ) -> Page[R]:
+        low = prefix + (
+            newest_first(created_lte) + _ZEROS if created_lte is not None else _ZEROS * 2
+        )
+        high = prefix + (
+            newest_first(created_gte) + _ONES if created_gte is not None else _ONES * 2
+        )
+        fetch = load or (lambda key: self._record(kind, key, table))
+
+        def matching(keys: Iterator[bytes]) -> Iterator[tuple[bytes, R]]:
+            for key in keys:
+                record = fetch(self._txn.get(key, db=index))
+                if record is not None and (match is None or match(record)):
+                    yield key[len(prefix) :], record
+
+        with self._txn.cursor(db=index) as cursor:
+            if before is None:
+                start = max(low, prefix + after) if after is not None else low
+                found = list(
+                    islice(matching(_older(cursor, start, high, skip=after is not None)), limit + 1)
+                )
+                items, has_older = found[:limit], len(found) > limit
+                has_newer = bool(items) and _any(
+                    matching(_newer(cursor, prefix + items[0][0], low, high))
+                )
+            else:
+                found = list(
+                    islice(matching(_newer(cursor, prefix + before, low, high)), limit + 1)
+                )
+                items, has_newer = found[:limit][::-1], len(found) > limit
+                has_older = bool(items) and _any(
+                    matching(_older(cursor, prefix + items[-1][0], high, skip=True))
+                )
+        return Page(items, has_older=has_older, has_newer=has_newer)
+
+
+def _any(items: Iterator[Any]) -> bool:
+    return next(items, None) is not None
+
+
+def _older(cursor: Any, start: bytes, high: bytes, *, skip: bool) -> Iterator[bytes]:
+    """Keys from `start` (excluded when `skip`) towards older items, up to `high`."""
+    if not cursor.set_range(start):
+        return
+    if skip and cursor.key() == start and not cursor.next():
+        return
+    while (key := cursor.key()) <= high:
+        yield key
+        if not cursor.next():
+            return
+
+
+def _newer(cursor: Any, start: bytes, low: bytes, high: bytes) -> Iterator[bytes]:
+    """Keys strictly before `start` towards newer items, down to `low`."""
+    positioned = cursor.prev() if cursor.set_range(start) else cursor.last()
+    while positioned:
+        key = cursor.key()
+        if key < low:
+            return
+        if key < start and key <= high:
+            yield key
+        positioned = cursor.prev()
+
+
+_ZEROS = b"\x00" * 8
+_ONES = b"\xff" * 8
+
+
+@dataclass(frozen=True, slots=True)
+class Page(Generic[R]):
+    items: list[tuple[bytes, R]]  # (position, record), newest first
+    has_older: bool
+    has_newer: bool

@@ -99,6 +99,7 @@ class SessionRecord(Record):
     status: SessionStatus
     energy_consumed: int
     amount_due: int
+    seq: int  # log position of the event that created it: orders sessions created in one ms
     session_started: int
     source: Literal["ocpp", "push"] = "ocpp"
     session_ended: int | None = None

@@ -1,8 +1,8 @@
 """The named LMDB databases of one environment, and the key layouts of the indexes.
 
 Index keys are shaped for their queries so that a page is a cursor seek plus `limit` reads:
-`sessions_by_created` holds `account 0x00 (2**64-1-created)(2**64-1-seq) 0x00 session_id`,
-newest first.
+`session_index` holds `account 0 dimension 0 value 0 (2**64-1-created)(2**64-1-seq)`, newest
+first, with the session id as value.
 """
 
 from __future__ import annotations
@@ -19,11 +19,12 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"id_tags",
     b"stations",
     b"stations_seen",
+    b"stations_index",
     b"stations_by_cpid",
     b"stations_by_token",
     b"sessions",
     b"sessions_by_tx",
-    b"sessions_by_created",
+    b"session_index",
     b"tx_starts",
     b"tx_stops",
     b"dedupe",

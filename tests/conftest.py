@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 import trio
@@ -97,6 +98,39 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
     with trio.fail_after(timeout):
         while not condition():
             await trio.sleep(0.01)
+
+
+def new_account(
+    service: Service, name: str, *, id_tag_policy: str | None = None
+) -> tuple[str, str]:
+    """Creates account `name` with an API key through the store; returns (account id, key)."""
+    store = store_of(service)
+    with store.read() as reader:
+        change = admin.set_account(
+            reader, name, id_tag_policy=id_tag_policy, now=now_ms(), new_id=new_id
+        )  # type: ignore[arg-type]
+    for receipt in store.commit(change.events):
+        assert receipt.error is None
+    return api_key_for(service, name)
+
+
+def api_key_for(service: Service, name: str) -> tuple[str, str]:
+    """A new API key of the existing account `name`; returns (account id, key)."""
+    store = store_of(service)
+    with store.read() as reader:
+        account = admin.account_named(reader, name)
+    key = admin.create_api_key(account, now=now_ms(), new_id=new_id)
+    store.commit(key.events)
+    return account.id, key.output["api_key"]
+
+
+@asynccontextmanager
+async def http(service: Service, key: str | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    async with httpx.AsyncClient(
+        base_url=f"http://127.0.0.1:{service.http_port}", headers=headers, timeout=10
+    ) as client:
+        yield client
 
 
 def store_of(service: Service) -> Store:

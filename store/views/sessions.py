@@ -1,7 +1,9 @@
 """Charging sessions, and the indexes that make OCPP transactions idempotent.
 
-- `sessions`: session id -> SessionRecord; `sessions_by_tx`: transactionId -> session id;
-  `sessions_by_created`: the account's sessions, newest first (ties: latest logged first).
+- `sessions`: session id -> SessionRecord; `sessions_by_tx`: transactionId -> session id.
+- `session_index`: the account's sessions newest first, once for all of them and once per
+  filter value (driver, fleet, vehicle, charging station, status); see `index_key`. A page of
+  any single filter is a cursor seek plus `limit` reads.
 - `tx_starts`: what identifies a StartTransaction (station, connector, idTag, meterStart,
   timestamp) -> its transactionId, so a retried start gets the same id.
 - `tx_stops`: transactionIds already stopped; `dedupe`: digests of MeterValues and orphan stops
@@ -37,9 +39,56 @@ def dedupe_key(station: str, digest: bytes) -> bytes:
     return join(station, digest)
 
 
-def created_key(account: str, created: int, seq: int, session_id: bytes) -> bytes:
+ALL, DRIVER, FLEET, VEHICLE, STATION, STATUS = (
+    "all",
+    "driver",
+    "fleet",
+    "vehicle",
+    "station",
+    "status",
+)
+
+
+def index_prefix(account: str, dimension: str, value: str = "") -> bytes:
+    return join(account, dimension, value, b"")
+
+
+def position(created: int, seq: int) -> bytes:
     """Newest first; sessions created in the same millisecond in reverse log order."""
-    return join(account, newest_first(created) + newest_first(seq), session_id)
+    return newest_first(created) + newest_first(seq)
+
+
+def _index_entries(record: SessionRecord) -> list[bytes]:
+    pos = position(record.created, record.seq)
+    entries = [index_prefix(record.account, ALL) + pos]
+    for dimension, value in (
+        (DRIVER, record.driver),
+        (FLEET, record.fleet),
+        (VEHICLE, record.vehicle),
+        (STATION, record.charging_station),
+        (STATUS, record.status),
+    ):
+        if value is not None:
+            entries.append(index_prefix(record.account, dimension, value) + pos)
+    return entries
+
+
+def index(txn: Any, t: Any, record: SessionRecord) -> None:
+    session_id = record.id.encode()
+    for key in _index_entries(record):
+        txn.put(key, session_id, db=t.session_index)
+
+
+def reindex_status(txn: Any, t: Any, record: SessionRecord, old_status: str) -> None:
+    if old_status == record.status:
+        return
+    pos = position(record.created, record.seq)
+    txn.delete(index_prefix(record.account, STATUS, old_status) + pos, db=t.session_index)
+    txn.put(
+        index_prefix(record.account, STATUS, record.status) + pos,
+        record.id.encode(),
+        db=t.session_index,
+    )
 
 
 def next_transaction_id(txn: Any, t: Any) -> int:
@@ -72,6 +121,7 @@ def _started(txn: Any, t: Any, seq: int, e: ev.TransactionStarted) -> None:
         status="active" if e.id_tag_status == "Accepted" else "failed",
         energy_consumed=0,
         amount_due=0,
+        seq=seq,
         session_started=e.timestamp,
         currency=tariff.currency if tariff else None,
         country=tariff.country if tariff else None,
@@ -86,7 +136,7 @@ def _started(txn: Any, t: Any, seq: int, e: ev.TransactionStarted) -> None:
     session_id = e.session.encode()
     txn.put(session_id, records.encode(record), db=t.sessions)
     txn.put(u32(e.transaction_id), session_id, db=t.sessions_by_tx)
-    txn.put(created_key(e.account, e.at, seq, session_id), b"", db=t.sessions_by_created)
+    index(txn, t, record)
     txn.put(start_key(e), u32(e.transaction_id), db=t.tx_starts)
     if e.transaction_id >= next_transaction_id(txn, t):
         txn.put(NEXT_TX, u32(e.transaction_id + 1), db=t.meta)
@@ -124,6 +174,7 @@ def _stopped(txn: Any, t: Any, seq: int, e: ev.TransactionStopped) -> None:
     record.updated = e.at
     if record.status == "active":
         record.status = "completed"
+        reindex_status(txn, t, record, "active")
     txn.put(session_id, records.encode(record), db=t.sessions)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from store import events as ev
 from store import records
 from store.records import BootRecord, ConnectorRecord, StationRecord
-from store.tables import u64
+from store.tables import join, newest_first, u64
 
 
 def _get(txn: Any, t: Any, station: str) -> StationRecord | None:
@@ -21,6 +21,10 @@ def _get(txn: Any, t: Any, station: str) -> StationRecord | None:
 
 def _put(txn: Any, t: Any, record: StationRecord) -> None:
     txn.put(record.id.encode(), records.encode(record), db=t.stations)
+
+
+def index_prefix(account: str) -> bytes:
+    return join(account, b"")
 
 
 def _registered(txn: Any, t: Any, seq: int, e: ev.StationRegistered) -> None:
@@ -35,6 +39,8 @@ def _registered(txn: Any, t: Any, seq: int, e: ev.StationRegistered) -> None:
     _put(txn, t, record)
     txn.put(e.charge_point_id.encode(), e.station.encode(), db=t.stations_by_cpid)
     txn.put(e.token_digest, e.station.encode(), db=t.stations_by_token)
+    key = index_prefix(e.account) + newest_first(e.at) + newest_first(seq)
+    txn.put(key, e.station.encode(), db=t.stations_index)
 
 
 def _server_started(txn: Any, t: Any, seq: int, e: ev.ServerStarted) -> None:

@@ -1,0 +1,232 @@
+"""The API's wire formats as msgspec Structs: they validate requests, shape responses, and are
+the source of the OpenAPI document (`api/openapi.py`), so the three cannot drift apart.
+
+Objects follow the seeds exactly: every field is always present, `null` when unknown.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+import msgspec
+
+Id = Annotated[str, msgspec.Meta(min_length=1, max_length=64, pattern=r"^[\x21-\x7e]+$")]
+Timestamp = Annotated[
+    str,
+    msgspec.Meta(description="RFC 3339, UTC, milliseconds", examples=["2026-04-01T01:24:13.285Z"]),
+]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=100, description="page size, default 10")]
+PageToken = Annotated[
+    str, msgspec.Meta(max_length=512, description="token from a previous page URL")
+]
+SessionStatus = Literal["active", "completed", "cancelled", "failed"]
+
+
+class Query(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Base of query-string Structs: unknown parameters are refused."""
+
+
+class CreatedRange(Query):
+    created: Timestamp | None = None
+    created_gt: Timestamp | None = msgspec.field(default=None, name="created[gt]")
+    created_gte: Timestamp | None = msgspec.field(default=None, name="created[gte]")
+    created_lt: Timestamp | None = msgspec.field(default=None, name="created[lt]")
+    created_lte: Timestamp | None = msgspec.field(default=None, name="created[lte]")
+    limit: Limit = 10
+    page: PageToken | None = None
+
+
+class SessionQuery(CreatedRange):
+    driver: Id | None = None
+    fleet: Id | None = None
+    vehicle: Id | None = None
+    charging_station: Id | None = None
+    status: SessionStatus | None = None
+
+
+class ChargingSession(msgspec.Struct):
+    id: str
+    object: Literal["charging_session"]
+    amount_due: int
+    amount_paid: int
+    charging_station: str
+    connector: str | None
+    country: str | None
+    created: Timestamp
+    currency: str | None
+    driver: str | None
+    energy_consumed: int
+    fleet: str | None
+    payment_method: str | None
+    session_ended: Timestamp | None
+    session_started: Timestamp
+    status: SessionStatus
+    updated: Timestamp
+    vehicle: str | None
+
+
+class ChargingSessionList(msgspec.Struct):
+    data: list[ChargingSession]
+    next_page_url: str | None
+    previous_page_url: str | None
+
+
+class StationQuery(Query):
+    charge_point_id: Annotated[str, msgspec.Meta(min_length=1, max_length=48)] | None = None
+    status: Literal["online", "offline"] | None = None
+    limit: Limit = 10
+    page: PageToken | None = None
+
+
+class BootInfo(msgspec.Struct):
+    vendor: str
+    model: str
+    booted: Timestamp
+    charge_point_serial_number: str | None
+    charge_box_serial_number: str | None
+    firmware_version: str | None
+    iccid: str | None
+    imsi: str | None
+    meter_type: str | None
+    meter_serial_number: str | None
+
+
+class Connector(msgspec.Struct):
+    connector_id: int
+    status: str
+    error_code: str
+    info: str | None
+    vendor_id: str | None
+    vendor_error_code: str | None
+    timestamp: Timestamp | None
+    updated: Timestamp
+
+
+class ChargingStation(msgspec.Struct):
+    id: str
+    object: Literal["charging_station"]
+    charge_point_id: str
+    created: Timestamp
+    online: bool
+    last_seen: Timestamp | None
+    password_protected: bool
+    boot: BootInfo | None
+    connectors: list[Connector]
+    firmware_status: str | None
+    diagnostics_status: str | None
+
+
+class ChargingStationList(msgspec.Struct):
+    data: list[ChargingStation]
+    next_page_url: str | None
+    previous_page_url: str | None
+
+
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=40)]
+
+
+class StationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    charge_point_id: Annotated[
+        str, msgspec.Meta(min_length=1, max_length=48, pattern=r"^[^/\x00-\x1f]+$")
+    ]
+    password: Password | None = None
+
+
+class StationCreated(msgspec.Struct):
+    charging_station: ChargingStation
+    connection_token: str
+    ocpp_url: str
+    token_url: str
+
+
+IdTagText = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^[\x20-\x7e]+$")]
+IdTagStatus = Literal["Accepted", "Blocked", "Expired"]
+
+
+class IdTagCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id_tag: IdTagText
+    status: IdTagStatus = "Accepted"
+    expiry_date: Timestamp | None = None
+    parent_id_tag: IdTagText | None = None
+    driver: Id | None = None
+    vehicle: Id | None = None
+    fleet: Id | None = None
+
+
+class IdTagUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields given replace the stored ones; `null` clears an optional field."""
+
+    status: IdTagStatus | msgspec.UnsetType = msgspec.UNSET
+    expiry_date: Timestamp | msgspec.UnsetType | None = msgspec.UNSET
+    parent_id_tag: IdTagText | msgspec.UnsetType | None = msgspec.UNSET
+    driver: Id | msgspec.UnsetType | None = msgspec.UNSET
+    vehicle: Id | msgspec.UnsetType | None = msgspec.UNSET
+    fleet: Id | msgspec.UnsetType | None = msgspec.UNSET
+
+
+class IdTag(msgspec.Struct):
+    id_tag: str
+    object: Literal["id_tag"]
+    status: str
+    expiry_date: Timestamp | None
+    parent_id_tag: str | None
+    driver: str | None
+    vehicle: str | None
+    fleet: str | None
+    created: Timestamp
+    updated: Timestamp
+
+
+class IdTagList(msgspec.Struct):
+    data: list[IdTag]
+    next_page_url: str | None
+    previous_page_url: str | None
+
+
+class IdTagQuery(Query):
+    limit: Limit = 10
+    page: PageToken | None = None
+
+
+class TariffBody(msgspec.Struct, forbid_unknown_fields=True):
+    price_per_kwh: Annotated[int, msgspec.Meta(ge=0, le=1_000_000, description="minor units")]
+    currency: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{3}$")]
+    country: Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z]{2}$")]
+
+
+class AccountUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    id_tag_policy: Literal["open", "registry"] | None = None
+    tariff: TariffBody | None = None
+
+
+class Account(msgspec.Struct):
+    id: str
+    object: Literal["account"]
+    name: str
+    id_tag_policy: str
+    tariff: TariffBody | None
+    created: Timestamp
+
+
+class ApiKey(msgspec.Struct):
+    id: str
+    object: Literal["api_key"]
+    prefix: str
+    created: Timestamp
+    revoked: Timestamp | None
+
+
+class ApiKeyCreated(msgspec.Struct):
+    api_key: ApiKey
+    secret: Annotated[str, msgspec.Meta(description="the key itself; shown once")]
+
+
+class ApiKeyList(msgspec.Struct):
+    data: list[ApiKey]
+
+
+class Health(msgspec.Struct):
+    status: Literal["ok", "failing"]
+    store: bool
+    writer: bool
+    connected_chargers: int
