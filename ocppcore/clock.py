@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -26,4 +27,13 @@ def from_ms(ms: int) -> datetime:
 
 def rfc3339(ms: int) -> str:
     """`2026-04-01T01:24:13.285Z`: RFC 3339, UTC, milliseconds."""
-    return from_ms(ms).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    seconds, millis = divmod(ms, 1000)
+    return f"{_second(seconds)}.{millis:03d}Z"
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _second(seconds: int) -> str:
+    # Listings format thousands of timestamps a second, many within the same second.
+    t = time.gmtime(seconds)
+    date = f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}"
+    return f"{date}T{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
