@@ -6,44 +6,19 @@ is the only one it reaches. Every error, ours or the framework's, has the one er
 
 from __future__ import annotations
 
-import hmac
 import logging
 
 from quart import Response, g, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from api import admin, ops, routes, sessions, stations  # noqa: F401  (declare the endpoints)
-from api.context import MAX_BODY, Deps, deps, error_response
+from api import admin, ops, push, routes, sessions, solar, stations  # noqa: F401  (declare the endpoints)
+from api.auth import authenticate_header
+from api.context import MAX_BODY, Deps, error_response
 from api.errors import ApiError
-from store import credentials
-from store.errors import StoreError
-from store.records import AccountRecord
+from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("ocppcore.api")
-
-
-def _authenticate() -> AccountRecord:
-    header = request.headers.get("Authorization")
-    if not header:
-        raise ApiError(401, "AUTH_HEADER_MISSING", "Authorization header is not present")
-    scheme, _, key = header.partition(" ")
-    key = key.strip()
-    if scheme.lower() != "bearer" or not key:
-        raise ApiError(401, "INVALID_API_KEY", "Authorization must be 'Bearer <api key>'")
-    digest = credentials.digest(key)
-    with deps().store.read() as reader:
-        record = reader.api_key_by_digest(digest)
-        owner = reader.account(record.account) if record else None
-    # Constant-time comparison of what was looked up, so a near miss takes as long as a hit.
-    if (
-        record is None
-        or owner is None
-        or not hmac.compare_digest(record.digest, digest)
-        or record.revoked
-    ):
-        raise ApiError(401, "INVALID_API_KEY", "The API key is invalid or has been revoked")
-    return owner
 
 
 def create_app(d: Deps) -> QuartTrio:
@@ -63,7 +38,7 @@ def create_app(d: Deps) -> QuartTrio:
             raise ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body exceeds {MAX_BODY} bytes")
         rule = request.url_rule
         if rule is not None and rule.endpoint in protected:
-            g.account = _authenticate()
+            g.account = authenticate_header()
 
     @app.after_request
     async def count(response: Response) -> Response:
@@ -74,13 +49,18 @@ def create_app(d: Deps) -> QuartTrio:
 
     @app.errorhandler(ApiError)
     async def api_error(exc: ApiError) -> Response:
-        return error_response(exc.status, exc.code, exc.message, exc.param)
+        response = error_response(exc.status, exc.code, exc.message, exc.param)
+        response.headers.update(exc.headers)
+        return response
 
     @app.errorhandler(StoreError)
     async def store_error(exc: StoreError) -> Response:
         if exc.http_status >= 500:
             log.error("store error: %s", exc.message)
-        return error_response(exc.http_status, exc.code, exc.message, exc.param)
+        response = error_response(exc.http_status, exc.code, exc.message, exc.param)
+        if isinstance(exc, RateLimited):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.errorhandler(HTTPException)
     async def http_error(exc: HTTPException) -> Response:

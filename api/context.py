@@ -13,6 +13,7 @@ from quart import Response, current_app, g, request
 from api.errors import ApiError, body, from_validation
 from api.metrics import Metrics
 from api.pagination import Pager
+from api.ratelimit import RateLimiter
 from store.ids import IdFactory
 from store.log import Store
 from store.records import AccountRecord
@@ -29,6 +30,8 @@ class Deps:
     new_id: IdFactory
     connected: Callable[[], int]
     connection_urls: Callable[[str, str | None], dict[str, str | None]]
+    gateway_limiter: RateLimiter
+    solar_min_interval_ms: int
 
 
 def deps() -> Deps:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
+
 from api import schemas
 from api.errors import invalid
 from ocppcore.clock import rfc3339, to_ms
-from store.records import AccountRecord, ApiKeyRecord, IdTagRecord, SessionRecord, StationRecord
+
+__all__ = ["rfc3339"]
+from store.records import (
+    AccountRecord,
+    ApiKeyRecord,
+    IdTagRecord,
+    SessionRecord,
+    SolarReadingRecord,
+    StationRecord,
+)
 
 
 def parse_time(param: str, text: str) -> int:
@@ -128,4 +139,16 @@ def api_key(r: ApiKeyRecord) -> schemas.ApiKey:
         prefix=r.display,
         created=rfc3339(r.created),
         revoked=_time(r.revoked),
+    )
+
+
+def solar_reading(r: SolarReadingRecord) -> schemas.SolarReading:
+    meters = r.meters
+    return schemas.SolarReading(
+        id=r.id,
+        object="solar_reading",
+        created=rfc3339(r.created),
+        measured=_time(r.tsms),
+        site_meters=schemas.SiteMetersIn(**msgspec.structs.asdict(meters)) if meters else None,
+        error=r.error,
     )

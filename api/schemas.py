@@ -6,7 +6,7 @@ Objects follow the seeds exactly: every field is always present, `null` when unk
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
 
@@ -45,11 +45,13 @@ class SessionQuery(CreatedRange):
 
 
 class ChargingSession(msgspec.Struct):
+    """`charging_station` and `connector` are null for sessions pushed through the gateway API."""
+
     id: str
     object: Literal["charging_session"]
     amount_due: int
     amount_paid: int
-    charging_station: str
+    charging_station: str | None
     connector: str | None
     country: str | None
     created: Timestamp
@@ -230,3 +232,81 @@ class Health(msgspec.Struct):
     store: bool
     writer: bool
     connected_chargers: int
+
+
+# --- push APIs -------------------------------------------------------------------------------
+
+
+class PushedSession(msgspec.Struct, forbid_unknown_fields=True):
+    """One element of `sessions` (ChargeReport push API). ISO 8601 with an offset."""
+
+    carConnected: str
+    carDisconnected: str
+    kiloWattHours: float
+
+
+class GatewayPush(msgspec.Struct, forbid_unknown_fields=True):
+    sessions: Annotated[list[Any], msgspec.Meta(description="1 to 100 sessions")]
+
+
+class Rejection(msgspec.Struct):
+    index: int
+    code: str
+    message: str
+
+
+class GatewayResult(msgspec.Struct):
+    accepted: int
+    duplicates: int
+    rejected: list[Rejection]
+
+
+Kw = Annotated[float, msgspec.Meta(ge=-100_000, le=100_000)]
+Kwh = Annotated[float, msgspec.Meta(ge=0, le=1e9)]
+
+
+class SiteMetersIn(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    production_kw: Kw | None = None
+    net_import_kw: Kw | None = None
+    consumption_kw: Kw | None = None
+    imported_kwh: Kwh | None = None
+    exported_kwh: Kwh | None = None
+    battery_discharge_kw: Kw | None = None
+    battery_soc: Annotated[float, msgspec.Meta(ge=0, le=1)] | None = None
+    battery_energy_kwh: Kwh | None = None
+
+
+class SolarPush(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Charge HQ's `SiteMeterPush`. `siteId` is deprecated upstream; accepted and ignored."""
+
+    apiKey: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    tsms: Annotated[int, msgspec.Meta(ge=0, le=10**14)] | None = None
+    error: Annotated[str, msgspec.Meta(max_length=500)] | None = None
+    siteMeters: SiteMetersIn | None = None
+    siteId: str | None = None
+
+
+class SolarReading(msgspec.Struct):
+    id: str
+    object: Literal["solar_reading"]
+    created: Timestamp
+    measured: Timestamp | None
+    site_meters: SiteMetersIn | None
+    error: str | None
+
+
+class SolarReadingList(msgspec.Struct):
+    data: list[SolarReading]
+    next_page_url: str | None
+    previous_page_url: str | None
+
+
+class SolarQuery(CreatedRange):
+    pass
+
+
+class SolarStatus(msgspec.Struct):
+    object: Literal["solar_status"]
+    last_push: Timestamp | None
+    error: str | None
+    reading: str | None

@@ -34,6 +34,10 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # address (behind a proxy or TLS terminator), e.g. "wss://ocpp.example.com".
     public_ocpp_url: str | None = None
     log_level: str = "info"
+    # Push APIs: requests per hour per API key on the sessions gateway (0 lifts the limit), and
+    # the least time between two solar pushes of one site (0 lifts it).
+    gateway_requests_per_hour: Annotated[int, msgspec.Meta(ge=0)] = 100
+    solar_min_interval_s: Annotated[int, msgspec.Meta(ge=0)] = 30
 
 
 ENVIRONMENT = {"OCPPCORE_DATA": "data"}

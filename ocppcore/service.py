@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from collections.abc import Callable
 from typing import TextIO
 
 import trio
@@ -21,6 +22,7 @@ from api.app import create_app
 from api.context import Deps
 from api.metrics import Metrics
 from api.pagination import Pager, load_secret
+from api.ratelimit import RateLimiter
 from ocppcore.clock import now_ms
 from ocppcore.config import Config, connection_urls
 from ocppcore.transport.server import OcppServer, OcppSettings
@@ -57,9 +59,12 @@ def bootstrap(store: Store, out: TextIO, *, new_id: IdFactory = new_id) -> None:
 
 
 class Service:
-    def __init__(self, config: Config, *, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self, config: Config, *, out: TextIO = sys.stdout, clock: Callable[[], int] = now_ms
+    ) -> None:
         self.config = config
         self.out = out
+        self.clock = clock
         self.store: Store | None = None
         self.writer: Writer | None = None
         self.ocpp: OcppServer | None = None
@@ -90,7 +95,7 @@ class Service:
             async with trio.open_nursery() as nursery:
                 await nursery.start(writer.run)
                 await writer.submit_one(ev.ServerStarted(at=now_ms()))
-                self.ocpp = OcppServer(store, writer, settings)
+                self.ocpp = OcppServer(store, writer, settings, clock=self.clock)
                 self.ocpp.observers.append(self.metrics.observe_message)
                 writer.observers.append(self.metrics.observe_commit)
                 self.metrics.track_connected(lambda: len(self.ocpp.connections) if self.ocpp else 0)
@@ -120,8 +125,10 @@ class Service:
                 writer=self.writer,
                 pager=Pager(load_secret(c.data)),
                 metrics=self.metrics,
-                clock=now_ms,
+                clock=self.clock,
                 new_id=new_id,
+                gateway_limiter=RateLimiter(c.gateway_requests_per_hour, 3_600_000, self.clock),
+                solar_min_interval_ms=c.solar_min_interval_s * 1000,
                 connected=lambda: len(self.ocpp.connections) if self.ocpp else 0,
                 connection_urls=lambda cp, token: connection_urls(c, cp, token),
             )

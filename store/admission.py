@@ -5,6 +5,8 @@
 - A new StartTransaction gets the next transactionId, a positive int32 allocated durably.
 - A StopTransaction for a transaction already stopped, and MeterValues or an orphan stop whose
   digest was already recorded, are duplicates.
+- A pushed session with the same account, instants and energy as one recorded is a duplicate.
+- A solar reading less than its minimum interval after the site's last one is refused.
 - Names that must be unique (account names, charge point ids) are checked here, race-free even
   with several processes writing, because LMDB serializes write transactions.
 """
@@ -17,9 +19,10 @@ from typing import Any
 import msgspec
 
 from store import events as ev
-from store.errors import Conflict, StoreError, StoreFull
-from store.tables import u32
-from store.views.sessions import dedupe_key, next_transaction_id, start_key
+from store.errors import Conflict, RateLimited, StoreError, StoreFull
+from store.tables import from_newest_first, u32
+from store.views.sessions import dedupe_key, next_transaction_id, push_key, start_key
+from store.views.solar import index_prefix as solar_prefix
 
 MAX_TRANSACTION_ID = 2**31 - 1
 
@@ -46,6 +49,11 @@ def admit(txn: Any, t: Any, event: ev.Event) -> tuple[ev.Event | None, Receipt]:
         case ev.TransactionStopped():
             if _already_stopped(txn, t, event):
                 return None, Receipt(duplicate=True, transaction_id=event.transaction_id)
+        case ev.SessionPushed():
+            if txn.get(push_key(event), db=t.push_dedupe) is not None:
+                return None, Receipt(duplicate=True)
+        case ev.SolarReadingPushed():
+            _check_solar_interval(txn, t, event)
         case ev.AccountCreated():
             if txn.get(event.name.encode(), db=t.accounts_by_name) is not None:
                 raise Conflict(f"account {event.name!r} already exists", param="name")
@@ -73,6 +81,21 @@ def _admit_start(txn: Any, t: Any, event: ev.TransactionStarted) -> tuple[ev.Eve
         raise StoreFull("the int32 transactionId space is exhausted")
     event = msgspec.structs.replace(event, transaction_id=transaction_id)
     return event, Receipt(transaction_id=transaction_id, session=event.session)
+
+
+def _check_solar_interval(txn: Any, t: Any, event: ev.SolarReadingPushed) -> None:
+    """Pushes closer than `min_interval_ms` for one site are refused, race-free and durably."""
+    prefix = solar_prefix(event.account)
+    with txn.cursor(db=t.solar_index) as cursor:
+        if not cursor.set_range(prefix) or not cursor.key().startswith(prefix):
+            return
+        last = from_newest_first(cursor.key()[len(prefix) : len(prefix) + 8])
+    wait_ms = last + event.min_interval_ms - event.at
+    if wait_ms > 0:
+        raise RateLimited(
+            f"pushes for one site must be at least {event.min_interval_ms // 1000} s apart",
+            retry_after=-(-wait_ms // 1000),
+        )
 
 
 def _already_stopped(txn: Any, t: Any, event: ev.TransactionStopped) -> bool:

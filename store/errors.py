@@ -30,6 +30,15 @@ class InvalidValue(StoreError):
     http_status = 400
 
 
+class RateLimited(StoreError):
+    code = "RATE_LIMITED"
+    http_status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class StoreFull(StoreError):
     """The LMDB map is full: raise `map_size` (config `map_size`) and restart."""
 

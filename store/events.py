@@ -206,6 +206,40 @@ class TransactionStopped(Event, tag="transaction_stopped"):
     samples: list[Sample] = []
 
 
+class SessionPushed(Event, tag="session_pushed"):
+    """A completed session pushed through the gateway API. Duplicates: same account, instants and
+    energy (instants in UTC ms, so one moment written with two offsets is the same)."""
+
+    account: str
+    session: str
+    connected: int
+    disconnected: int
+    energy_wh: int
+    tariff: Tariff | None = None
+
+
+class SiteMeters(msgspec.Struct, frozen=True, omit_defaults=True):
+    production_kw: float | None = None
+    net_import_kw: float | None = None
+    consumption_kw: float | None = None
+    imported_kwh: float | None = None
+    exported_kwh: float | None = None
+    battery_discharge_kw: float | None = None
+    battery_soc: float | None = None
+    battery_energy_kwh: float | None = None
+
+
+class SolarReadingPushed(Event, tag="solar_reading_pushed"):
+    """`error`: the pushed error text, or the server's verdict on the power balance."""
+
+    account: str
+    reading: str
+    tsms: int | None = None
+    meters: SiteMeters | None = None
+    error: str | None = None
+    min_interval_ms: int = 30_000
+
+
 AnyEvent = (
     AccountCreated
     | IdTagPolicySet
@@ -228,6 +262,8 @@ AnyEvent = (
     | TransactionStarted
     | MeterValuesReported
     | TransactionStopped
+    | SessionPushed
+    | SolarReadingPushed
 )
 
 _encoder = msgspec.msgpack.Encoder()

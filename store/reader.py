@@ -15,10 +15,12 @@ from store.records import (
     IdTagRecord,
     Record,
     SessionRecord,
+    SolarReadingRecord,
     StationRecord,
 )
 from store.tables import id_tag_key, join, newest_first, u32
 from store.views import sessions as sessions_view
+from store.views import solar as solar_view
 from store.views import stations as stations_view
 
 R = TypeVar("R", bound=Record)
@@ -163,6 +165,33 @@ class Reader:
             before=before,
             limit=limit,
             match=match,
+        )
+
+    def solar_reading(self, reading_id: str) -> SolarReadingRecord | None:
+        return self._record(SolarReadingRecord, reading_id.encode(), self._t.solar_readings)
+
+    def solar_page(
+        self,
+        account: str,
+        *,
+        created_gte: int | None = None,
+        created_lte: int | None = None,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+    ) -> Page[SolarReadingRecord]:
+        """The account's solar readings, newest first; paged like sessions."""
+        return self._page(
+            self._t.solar_index,
+            solar_view.index_prefix(account),
+            SolarReadingRecord,
+            self._t.solar_readings,
+            created_gte=created_gte,
+            created_lte=created_lte,
+            after=after,
+            before=before,
+            limit=limit,
+            match=None,
         )
 
     def station_page(

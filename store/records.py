@@ -6,7 +6,7 @@ from typing import Any, Literal, TypeVar
 
 import msgspec
 
-from store.events import IdTagPolicy, IdTagStatus, Tariff
+from store.events import IdTagPolicy, IdTagStatus, SiteMeters, Tariff
 
 SessionStatus = Literal["active", "completed", "cancelled", "failed"]
 
@@ -92,8 +92,8 @@ class SessionRecord(Record):
 
     id: str
     account: str
-    charging_station: str
-    connector: str
+    charging_station: str | None  # None for sessions pushed through the gateway API
+    connector: str | None
     created: int
     updated: int
     status: SessionStatus
@@ -131,3 +131,13 @@ def decode(kind: type[R], data: bytes) -> R:
         decoder = _decoders[kind] = msgspec.msgpack.Decoder(kind)
     result: R = decoder.decode(data)
     return result
+
+
+class SolarReadingRecord(Record):
+    id: str
+    account: str
+    created: int
+    seq: int
+    tsms: int | None = None
+    meters: SiteMeters | None = None
+    error: str | None = None

@@ -28,6 +28,9 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"tx_starts",
     b"tx_stops",
     b"dedupe",
+    b"push_dedupe",
+    b"solar_readings",
+    b"solar_index",
 )
 SEP = b"\x00"
 _MAX_U64 = 2**64 - 1

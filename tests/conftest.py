@@ -57,9 +57,9 @@ async def start_service(tmp_path: Path, nursery: trio.Nursery) -> AsyncIterator[
     """Starts the whole service in-process; every one started is stopped after the test."""
     started: list[Service] = []
 
-    async def start(**overrides: Any) -> Service:
+    async def start(*, clock: Callable[[], int] = now_ms, **overrides: Any) -> Service:
         config = make_config(tmp_path, **overrides)
-        svc: Service = await nursery.start(Service(config, out=io.StringIO()).run)
+        svc: Service = await nursery.start(Service(config, out=io.StringIO(), clock=clock).run)
         started.append(svc)
         return svc
 

@@ -178,7 +178,37 @@ def _stopped(txn: Any, t: Any, seq: int, e: ev.TransactionStopped) -> None:
     txn.put(session_id, records.encode(record), db=t.sessions)
 
 
+def push_key(e: ev.SessionPushed) -> bytes:
+    return join(e.account, str(e.connected), str(e.disconnected), str(e.energy_wh))
+
+
+def _pushed(txn: Any, t: Any, seq: int, e: ev.SessionPushed) -> None:
+    tariff = e.tariff
+    record = SessionRecord(
+        id=e.session,
+        account=e.account,
+        charging_station=None,
+        connector=None,
+        created=e.at,
+        updated=e.at,
+        status="completed",
+        energy_consumed=e.energy_wh,
+        amount_due=amount_due(e.energy_wh, tariff.price_per_kwh if tariff else None),
+        seq=seq,
+        session_started=e.connected,
+        session_ended=e.disconnected,
+        source="push",
+        currency=tariff.currency if tariff else None,
+        country=tariff.country if tariff else None,
+        price_per_kwh=tariff.price_per_kwh if tariff else None,
+    )
+    txn.put(e.session.encode(), records.encode(record), db=t.sessions)
+    txn.put(push_key(e), e.session.encode(), db=t.push_dedupe)
+    index(txn, t, record)
+
+
 APPLY: dict[type[ev.Event], Any] = {
+    ev.SessionPushed: _pushed,
     ev.TransactionStarted: _started,
     ev.MeterValuesReported: _meter_values,
     ev.TransactionStopped: _stopped,
