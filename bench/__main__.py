@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import api_load, ocpp_load
+from bench import api_load, ocpp_load, push_load
 
-COMMANDS = {"ocpp": ocpp_load.main, "api": api_load.main}
+COMMANDS = {"ocpp": ocpp_load.main, "api": api_load.main, "push": push_load.main}
 
 
 def main() -> int:

@@ -159,19 +159,10 @@ async def throughput(port: int, key: str, target: str, connections: int, seconds
     return done / seconds
 
 
-def start_server(data: Path) -> tuple[subprocess.Popen[bytes], int]:
-    command = [
-        sys.executable,
-        "-m",
-        "ocppcore",
-        "serve",
-        "--data",
-        str(data),
-        "--ocpp-port",
-        "0",
-        "--http-port",
-        "0",
-    ]
+def start_server(data: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], int]:
+    """`ocppcore serve` on `data`, pinned to CPU 0; returns it and its HTTP port."""
+    command = [sys.executable, "-m", "ocppcore", "serve", "--data", str(data)]
+    command += ["--ocpp-port", "0", "--http-port", "0", *(extra or [])]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     process = subprocess.Popen(
         command,

@@ -1,7 +1,7 @@
-"""A minimal keep-alive HTTP/1.1 GET client on trio sockets, for load generation.
+"""A minimal keep-alive HTTP/1.1 client on trio sockets, for load generation.
 
 httpx spends more CPU per request than the server under test; this one sends a prepared
-request and reads a Content-Length response. GET only, no chunked bodies, no TLS.
+request and reads a Content-Length response. No chunked bodies, no TLS.
 """
 
 from __future__ import annotations
@@ -20,24 +20,33 @@ class HttpConnection:
         return cls(await trio.open_tcp_stream(host, port), f"{host}:{port}")
 
     async def get(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
-        """One GET; reconnects once when the server closed the keep-alive connection (Hypercorn
-        does after `keep_alive_max_requests`)."""
+        return await self.request("GET", target, headers)
+
+    async def post(self, target: str, headers: dict[str, str], body: bytes) -> tuple[int, bytes]:
+        return await self.request("POST", target, headers, body)
+
+    async def request(
+        self, method: str, target: str, headers: dict[str, str], body: bytes = b""
+    ) -> tuple[int, bytes]:
+        """One request; reconnects once when the server closed the keep-alive connection
+        (Hypercorn does after `keep_alive_max_requests`)."""
         try:
-            return await self._get(target, headers)
+            return await self._request(method, target, headers, body)
         except (ConnectionError, trio.BrokenResourceError):
             await self._stream.aclose()
             host, port = self._host.rsplit(":", 1)
             self._stream = await trio.open_tcp_stream(host, int(port))
             self._buffer.clear()
-            return await self._get(target, headers)
+            return await self._request(method, target, headers, body)
 
-    async def _get(self, target: str, headers: dict[str, str]) -> tuple[int, bytes]:
-        lines = [
-            f"GET {target} HTTP/1.1",
-            f"Host: {self._host}",
-            *(f"{k}: {v}" for k, v in headers.items()),
-        ]
-        await self._stream.send_all(("\r\n".join(lines) + "\r\n\r\n").encode())
+    async def _request(
+        self, method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, bytes]:
+        lines = [f"{method} {target} HTTP/1.1", f"Host: {self._host}"]
+        lines += [f"{k}: {v}" for k, v in headers.items()]
+        if body:
+            lines.append(f"Content-Length: {len(body)}")
+        await self._stream.send_all(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
         while (end := self._buffer.find(b"\r\n\r\n")) < 0:
             await self._fill()
         head = bytes(self._buffer[:end]).decode("latin-1").split("\r\n")
@@ -50,9 +59,9 @@ class HttpConnection:
                 length = int(value)
         while len(self._buffer) < length:
             await self._fill()
-        body = bytes(self._buffer[:length])
+        answer = bytes(self._buffer[:length])
         del self._buffer[:length]
-        return status, body
+        return status, answer
 
     async def _fill(self) -> None:
         chunk = await self._stream.receive_some(1 << 16)
