@@ -12,10 +12,11 @@ from quart import Response, g, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from api import admin, ops, push, routes, sessions, solar, stations  # noqa: F401  (declare the endpoints)
+from api import admin, events, ops, push, routes, sessions, solar, stations  # noqa: F401  (declare the endpoints)
 from api.auth import authenticate_header
 from api.context import MAX_BODY, Deps, error_response
 from api.errors import ApiError
+from api.reports import endpoints as report_endpoints  # noqa: F401
 from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("ocppcore.api")

@@ -14,6 +14,7 @@ from api.errors import ApiError, body, from_validation
 from api.metrics import Metrics
 from api.pagination import Pager
 from api.ratelimit import RateLimiter
+from api.reports.worker import ReportWorker
 from store.ids import IdFactory
 from store.log import Store
 from store.records import AccountRecord
@@ -32,6 +33,7 @@ class Deps:
     connection_urls: Callable[[str, str | None], dict[str, str | None]]
     gateway_limiter: RateLimiter
     solar_min_interval_ms: int
+    reports: ReportWorker
 
 
 def deps() -> Deps:

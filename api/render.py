@@ -14,7 +14,9 @@ __all__ = ["rfc3339"]
 from store.records import (
     AccountRecord,
     ApiKeyRecord,
+    EventRecord,
     IdTagRecord,
+    ReportRecord,
     SessionRecord,
     SolarReadingRecord,
     StationRecord,
@@ -151,4 +153,37 @@ def solar_reading(r: SolarReadingRecord) -> schemas.SolarReading:
         measured=_time(r.tsms),
         site_meters=schemas.SiteMetersIn(**msgspec.structs.asdict(meters)) if meters else None,
         error=r.error,
+    )
+
+
+def report(r: ReportRecord) -> schemas.Report:
+    return schemas.Report(
+        id=r.id,
+        object="report",
+        account=r.account,
+        created=rfc3339(r.created),
+        fleet=r.fleet,
+        parameters=schemas.ReportParametersOut(
+            filters=r.filters,
+            group_by=r.group_by,
+            period_end=rfc3339(r.period_end),
+            period_start=rfc3339(r.period_start),
+            type=r.type,
+        ),
+        size=r.size,
+        status=r.status,
+        succeeded_at=_time(r.succeeded_at),
+        type="csv",
+        url=f"/v1/reports/{r.id}/file" if r.status == "succeeded" else None,
+        failure_reason=r.failure_reason,
+    )
+
+
+def event(e: EventRecord, about: ReportRecord) -> schemas.ApiEvent:
+    return schemas.ApiEvent(
+        id=e.id,
+        object="event",
+        type=e.type,
+        created=rfc3339(e.created),
+        data=schemas.EventData(report(about)),
     )

@@ -310,3 +310,91 @@ class SolarStatus(msgspec.Struct):
     last_push: Timestamp | None
     error: str | None
     reading: str | None
+
+
+# --- reports and events ------------------------------------------------------------------------
+
+IdList = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
+ReportType = Literal["charging_summary", "charging_sessions"]
+GroupBy = Literal["vehicle", "driver", "fleet", "charging_station", "day"]
+
+
+class ReportFilters(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
+    vehicle: IdList | None = None
+    driver: IdList | None = None
+    fleet: IdList | None = None
+    charging_station: IdList | None = None
+
+
+class ReportParameters(
+    msgspec.Struct, forbid_unknown_fields=True, kw_only=True, omit_defaults=True
+):
+    type: ReportType
+    period_start: Timestamp
+    period_end: Timestamp
+    filters: ReportFilters | None = None
+    group_by: GroupBy | None = None
+
+
+class ReportCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    parameters: ReportParameters
+    fleet: Id | None = None
+
+
+class ReportParametersOut(msgspec.Struct):
+    filters: dict[str, list[str]]
+    group_by: str | None
+    period_end: Timestamp
+    period_start: Timestamp
+    type: str
+
+
+class Report(msgspec.Struct):
+    id: str
+    object: Literal["report"]
+    account: str
+    created: Timestamp
+    fleet: str | None
+    parameters: ReportParametersOut
+    size: int
+    status: Literal["pending", "succeeded", "failed"]
+    succeeded_at: Timestamp | None
+    type: Literal["csv"]
+    url: str | None
+    failure_reason: str | None
+
+
+class ReportList(msgspec.Struct):
+    data: list[Report]
+    next_page_url: str | None
+    previous_page_url: str | None
+
+
+class PageQuery(Query):
+    limit: Limit = 10
+    page: PageToken | None = None
+
+
+EventType = Literal["report.succeeded", "report.failed"]
+
+
+class EventQuery(PageQuery):
+    type: EventType | None = None
+
+
+class EventData(msgspec.Struct):
+    object: Report
+
+
+class ApiEvent(msgspec.Struct):
+    id: str
+    object: Literal["event"]
+    type: str
+    created: Timestamp
+    data: EventData
+
+
+class EventList(msgspec.Struct):
+    data: list[ApiEvent]
+    next_page_url: str | None
+    previous_page_url: str | None

@@ -12,6 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 import trio
@@ -23,6 +24,7 @@ from api.context import Deps
 from api.metrics import Metrics
 from api.pagination import Pager, load_secret
 from api.ratelimit import RateLimiter
+from api.reports.worker import ReportWorker
 from ocppcore.clock import now_ms
 from ocppcore.config import Config, connection_urls
 from ocppcore.transport.server import OcppServer, OcppSettings
@@ -68,6 +70,7 @@ class Service:
         self.store: Store | None = None
         self.writer: Writer | None = None
         self.ocpp: OcppServer | None = None
+        self.reports: ReportWorker | None = None
         self.ocpp_port = 0
         self.http_port = 0
         self.metrics = Metrics()
@@ -99,6 +102,10 @@ class Service:
                 self.ocpp.observers.append(self.metrics.observe_message)
                 writer.observers.append(self.metrics.observe_commit)
                 self.metrics.track_connected(lambda: len(self.ocpp.connections) if self.ocpp else 0)
+                self.reports = ReportWorker(
+                    store, writer, Path(c.data) / "reports", self.clock, new_id
+                )
+                nursery.start_soon(self.reports.run)
                 self.ocpp_port = await nursery.start(self._serve_ocpp)
                 binds = await nursery.start(self._serve_http)
                 self.http_port = int(binds[0].rsplit(":", 1)[1])
@@ -117,7 +124,7 @@ class Service:
             self._ocpp_done.set()
 
     async def _serve_http(self, *, task_status: trio.TaskStatus[list[str]]) -> None:
-        assert self.store is not None and self.writer is not None
+        assert self.store is not None and self.writer is not None and self.reports is not None
         c = self.config
         app = create_app(
             Deps(
@@ -129,6 +136,7 @@ class Service:
                 new_id=new_id,
                 gateway_limiter=RateLimiter(c.gateway_requests_per_hour, 3_600_000, self.clock),
                 solar_min_interval_ms=c.solar_min_interval_s * 1000,
+                reports=self.reports,
                 connected=lambda: len(self.ocpp.connections) if self.ocpp else 0,
                 connection_urls=lambda cp, token: connection_urls(c, cp, token),
             )

@@ -240,6 +240,37 @@ class SolarReadingPushed(Event, tag="solar_reading_pushed"):
     min_interval_ms: int = 30_000
 
 
+ReportType = Literal["charging_summary", "charging_sessions"]
+GroupBy = Literal["vehicle", "driver", "fleet", "charging_station", "day"]
+
+
+class ReportRequested(Event, tag="report_requested"):
+    """A CSV report asked for; `filters` maps vehicle/driver/fleet/charging_station to ids."""
+
+    account: str
+    report: str
+    type: ReportType
+    period_start: int
+    period_end: int
+    filters: dict[str, list[str]] = {}
+    group_by: GroupBy | None = None
+    fleet: str | None = None
+
+
+class ReportSucceeded(Event, tag="report_succeeded"):
+    account: str
+    report: str
+    event: str  # the id of the `report.succeeded` event clients list and receive
+    size: int
+
+
+class ReportFailed(Event, tag="report_failed"):
+    account: str
+    report: str
+    event: str
+    reason: str
+
+
 AnyEvent = (
     AccountCreated
     | IdTagPolicySet
@@ -264,6 +295,9 @@ AnyEvent = (
     | TransactionStopped
     | SessionPushed
     | SolarReadingPushed
+    | ReportRequested
+    | ReportSucceeded
+    | ReportFailed
 )
 
 _encoder = msgspec.msgpack.Encoder()

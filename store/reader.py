@@ -12,13 +12,16 @@ from store import records
 from store.records import (
     AccountRecord,
     ApiKeyRecord,
+    EventRecord,
     IdTagRecord,
     Record,
+    ReportRecord,
     SessionRecord,
     SolarReadingRecord,
     StationRecord,
 )
 from store.tables import id_tag_key, join, newest_first, u32
+from store.views import reports as reports_view
 from store.views import sessions as sessions_view
 from store.views import solar as solar_view
 from store.views import stations as stations_view
@@ -165,6 +168,55 @@ class Reader:
             before=before,
             limit=limit,
             match=match,
+        )
+
+    def report(self, report_id: str) -> ReportRecord | None:
+        return self._record(ReportRecord, report_id.encode(), self._t.reports)
+
+    def pending_reports(self) -> list[str]:
+        with self._txn.cursor(db=self._t.reports_pending) as cursor:
+            return [key.decode() for key in cursor.iternext(values=False)]
+
+    def report_page(
+        self,
+        account: str,
+        *,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+    ) -> Page[ReportRecord]:
+        return self._page(
+            self._t.reports_index,
+            reports_view.report_prefix(account),
+            ReportRecord,
+            self._t.reports,
+            after=after,
+            before=before,
+            limit=limit,
+            match=None,
+        )
+
+    def event(self, event_id: str) -> EventRecord | None:
+        return self._record(EventRecord, event_id.encode(), self._t.events)
+
+    def event_page(
+        self,
+        account: str,
+        type_: str,
+        *,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+    ) -> Page[EventRecord]:
+        return self._page(
+            self._t.events_index,
+            reports_view.event_prefix(account, type_),
+            EventRecord,
+            self._t.events,
+            after=after,
+            before=before,
+            limit=limit,
+            match=None,
         )
 
     def solar_reading(self, reading_id: str) -> SolarReadingRecord | None:

@@ -141,3 +141,31 @@ class SolarReadingRecord(Record):
     tsms: int | None = None
     meters: SiteMeters | None = None
     error: str | None = None
+
+
+class ReportRecord(Record):
+    id: str
+    account: str
+    created: int
+    seq: int
+    type: str
+    period_start: int
+    period_end: int
+    status: Literal["pending", "succeeded", "failed"] = "pending"
+    filters: dict[str, list[str]] = {}
+    group_by: str | None = None
+    fleet: str | None = None
+    size: int = 0
+    succeeded_at: int | None = None
+    failure_reason: str | None = None
+
+
+class EventRecord(Record):
+    """An event clients list (`GET /v1/events`) and webhooks deliver."""
+
+    id: str
+    account: str
+    type: str  # report.succeeded, report.failed
+    created: int
+    seq: int
+    report: str

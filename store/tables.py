@@ -31,6 +31,11 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"push_dedupe",
     b"solar_readings",
     b"solar_index",
+    b"reports",
+    b"reports_index",
+    b"reports_pending",
+    b"events",
+    b"events_index",
 )
 SEP = b"\x00"
 _MAX_U64 = 2**64 - 1

@@ -1,0 +1,1 @@
+"""Asynchronous CSV reports: generation (`generate`) and the worker task that runs it."""
