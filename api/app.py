@@ -17,6 +17,7 @@ from api.auth import authenticate_header
 from api.context import MAX_BODY, Deps, error_response
 from api.errors import ApiError
 from api.reports import endpoints as report_endpoints  # noqa: F401
+from api.webhooks import endpoints as webhook_endpoints  # noqa: F401
 from store.errors import RateLimited, StoreError
 
 log = logging.getLogger("ocppcore.api")

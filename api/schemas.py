@@ -398,3 +398,25 @@ class EventList(msgspec.Struct):
     data: list[ApiEvent]
     next_page_url: str | None
     previous_page_url: str | None
+
+
+class WebhookEndpointCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    url: Annotated[str, msgspec.Meta(min_length=8, max_length=2048)]
+    enabled_events: Annotated[list[EventType], msgspec.Meta(min_length=1, max_length=10)]
+
+
+class WebhookEndpoint(msgspec.Struct):
+    id: str
+    object: Literal["webhook_endpoint"]
+    url: str
+    enabled_events: list[str]
+    created: Timestamp
+
+
+class WebhookEndpointCreated(msgspec.Struct):
+    webhook_endpoint: WebhookEndpoint
+    secret: Annotated[str, msgspec.Meta(description="the signing secret; shown once")]
+
+
+class WebhookEndpointList(msgspec.Struct):
+    data: list[WebhookEndpoint]

@@ -38,6 +38,9 @@ class Config(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # the least time between two solar pushes of one site (0 lifts it).
     gateway_requests_per_hour: Annotated[int, msgspec.Meta(ge=0)] = 100
     solar_min_interval_s: Annotated[int, msgspec.Meta(ge=0)] = 30
+    # Webhooks: first retry after this many seconds, doubling each time, at most this many tries.
+    webhook_retry_base_s: Seconds = 10.0
+    webhook_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=50)] = 8
 
 
 ENVIRONMENT = {"OCPPCORE_DATA": "data"}

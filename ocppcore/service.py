@@ -25,6 +25,7 @@ from api.metrics import Metrics
 from api.pagination import Pager, load_secret
 from api.ratelimit import RateLimiter
 from api.reports.worker import ReportWorker
+from api.webhooks.delivery import DeliverySettings, WebhookDelivery
 from ocppcore.clock import now_ms
 from ocppcore.config import Config, connection_urls
 from ocppcore.transport.server import OcppServer, OcppSettings
@@ -71,6 +72,7 @@ class Service:
         self.writer: Writer | None = None
         self.ocpp: OcppServer | None = None
         self.reports: ReportWorker | None = None
+        self.webhooks: WebhookDelivery | None = None
         self.ocpp_port = 0
         self.http_port = 0
         self.metrics = Metrics()
@@ -102,9 +104,16 @@ class Service:
                 self.ocpp.observers.append(self.metrics.observe_message)
                 writer.observers.append(self.metrics.observe_commit)
                 self.metrics.track_connected(lambda: len(self.ocpp.connections) if self.ocpp else 0)
+                retry_base_ms = int(c.webhook_retry_base_s * 1000)
+                delivery = DeliverySettings(
+                    retry_base_ms=retry_base_ms, max_attempts=c.webhook_max_attempts
+                )
+                self.webhooks = WebhookDelivery(store, writer, self.clock, delivery)
+                await nursery.start(self.webhooks.run)
                 self.reports = ReportWorker(
                     store, writer, Path(c.data) / "reports", self.clock, new_id
                 )
+                self.reports.finished.append(self.webhooks.notify)
                 nursery.start_soon(self.reports.run)
                 self.ocpp_port = await nursery.start(self._serve_ocpp)
                 binds = await nursery.start(self._serve_http)

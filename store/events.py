@@ -271,6 +271,30 @@ class ReportFailed(Event, tag="report_failed"):
     reason: str
 
 
+class WebhookEndpointCreated(Event, tag="webhook_endpoint_created"):
+    account: str
+    endpoint: str
+    url: str
+    enabled_events: list[str]
+    secret: str  # the signing secret: kept to sign, shown to the client once
+
+
+class WebhookEndpointDeleted(Event, tag="webhook_endpoint_deleted"):
+    endpoint: str
+
+
+class WebhookAttempted(Event, tag="webhook_attempted"):
+    """One delivery attempt of `event` to `endpoint`; `next_attempt` None when it is final."""
+
+    endpoint: str
+    event: str
+    attempt: int
+    delivered: bool
+    status: int | None = None
+    error: str | None = None
+    next_attempt: int | None = None
+
+
 AnyEvent = (
     AccountCreated
     | IdTagPolicySet
@@ -298,6 +322,9 @@ AnyEvent = (
     | ReportRequested
     | ReportSucceeded
     | ReportFailed
+    | WebhookEndpointCreated
+    | WebhookEndpointDeleted
+    | WebhookAttempted
 )
 
 _encoder = msgspec.msgpack.Encoder()

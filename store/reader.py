@@ -12,6 +12,7 @@ from store import records
 from store.records import (
     AccountRecord,
     ApiKeyRecord,
+    DeliveryRecord,
     EventRecord,
     IdTagRecord,
     Record,
@@ -19,12 +20,14 @@ from store.records import (
     SessionRecord,
     SolarReadingRecord,
     StationRecord,
+    WebhookEndpointRecord,
 )
 from store.tables import id_tag_key, join, newest_first, u32
 from store.views import reports as reports_view
 from store.views import sessions as sessions_view
 from store.views import solar as solar_view
 from store.views import stations as stations_view
+from store.views import webhooks as webhooks_view
 
 R = TypeVar("R", bound=Record)
 
@@ -218,6 +221,37 @@ class Reader:
             limit=limit,
             match=None,
         )
+
+    def webhook_endpoint(self, endpoint_id: str) -> WebhookEndpointRecord | None:
+        return self._record(WebhookEndpointRecord, endpoint_id.encode(), self._t.webhook_endpoints)
+
+    def webhook_endpoints(self, account: str) -> list[WebhookEndpointRecord]:
+        """The account's live endpoints, newest first."""
+        return [r for _, r in self._page(
+            self._t.webhook_index, webhooks_view.endpoint_prefix(account), WebhookEndpointRecord,
+            self._t.webhook_endpoints, after=None, before=None, limit=1000, match=None,
+        ).items]  # fmt: skip
+
+    def delivery(self, event: str, endpoint: str) -> DeliveryRecord | None:
+        return self._record(
+            DeliveryRecord, webhooks_view.delivery_key(event, endpoint), self._t.deliveries
+        )
+
+    def deliveries_due(self, now: int, limit: int = 100) -> list[DeliveryRecord]:
+        """Deliveries whose next attempt is due at `now`, soonest first."""
+        due: list[DeliveryRecord] = []
+        with self._txn.cursor(db=self._t.deliveries_due) as cursor:
+            for key in cursor.iternext(values=False):
+                if int.from_bytes(key[:8], "big") > now or len(due) >= limit:
+                    break
+                record = self._record(DeliveryRecord, key[8:], self._t.deliveries)
+                if record is not None:
+                    due.append(record)
+        return due
+
+    def next_delivery_due(self) -> int | None:
+        with self._txn.cursor(db=self._t.deliveries_due) as cursor:
+            return int.from_bytes(cursor.key()[:8], "big") if cursor.first() else None
 
     def solar_reading(self, reading_id: str) -> SolarReadingRecord | None:
         return self._record(SolarReadingRecord, reading_id.encode(), self._t.solar_readings)

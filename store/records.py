@@ -169,3 +169,25 @@ class EventRecord(Record):
     created: int
     seq: int
     report: str
+
+
+class WebhookEndpointRecord(Record):
+    id: str
+    account: str
+    url: str
+    enabled_events: list[str]
+    secret: str
+    created: int
+    seq: int
+    deleted: int | None = None
+
+
+class DeliveryRecord(Record):
+    event: str
+    endpoint: str
+    attempts: int = 0
+    delivered: bool = False
+    abandoned: bool = False
+    next_attempt: int | None = None
+    last_status: int | None = None
+    last_error: str | None = None

@@ -36,6 +36,10 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"reports_pending",
     b"events",
     b"events_index",
+    b"webhook_endpoints",
+    b"webhook_index",
+    b"deliveries",
+    b"deliveries_due",
 )
 SEP = b"\x00"
 _MAX_U64 = 2**64 - 1

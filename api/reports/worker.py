@@ -42,6 +42,9 @@ class ReportWorker:
         self.clock = clock
         self.new_id = new_id
         self._wakeup = trio.Event()
+        self.finished: list[
+            Callable[[], None]
+        ] = []  # called after each report's outcome is durable
 
     def notify(self) -> None:
         """A report was requested: look for pending ones now."""
@@ -91,3 +94,5 @@ class ReportWorker:
                 reason=reason,
             )
         await self.writer.submit_one(event)
+        for callback in self.finished:
+            callback()
