@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import sys
 
-from bench import api_load, ocpp_load, push_load
+from bench import api_load, ocpp_load, push_load, report_load
 
-COMMANDS = {"ocpp": ocpp_load.main, "api": api_load.main, "push": push_load.main}
+COMMANDS = {
+    "ocpp": ocpp_load.main,
+    "api": api_load.main,
+    "push": push_load.main,
+    "report": report_load.main,
+}
 
 
 def main() -> int:

@@ -12,11 +12,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -159,8 +161,15 @@ async def throughput(port: int, key: str, target: str, connections: int, seconds
     return done / seconds
 
 
-def start_server(data: Path, extra: list[str] | None = None) -> tuple[subprocess.Popen[bytes], int]:
-    """`ocppcore serve` on `data`, pinned to CPU 0; returns it and its HTTP port."""
+@dataclass
+class Server:
+    process: subprocess.Popen[bytes]
+    http_port: int
+    ocpp_port: int
+
+
+def start_server(data: Path, extra: list[str] | None = None) -> Server:
+    """`ocppcore serve` on `data`, pinned to CPU 0, once both its listeners are up."""
     command = [sys.executable, "-m", "ocppcore", "serve", "--data", str(data)]
     command += ["--ocpp-port", "0", "--http-port", "0", *(extra or [])]
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -174,15 +183,18 @@ def start_server(data: Path, extra: list[str] | None = None) -> tuple[subprocess
     assert process.stderr is not None
     seen = b""
     deadline = time.monotonic() + 60
-    while b"HTTP API listening on http://" not in seen:
+    while (http := _HTTP.search(seen)) is None or (ocpp := _OCPP.search(seen)) is None:
         if time.monotonic() > deadline or process.poll() is not None:
             raise RuntimeError(seen.decode(errors="replace"))
         seen += os.read(process.stderr.fileno(), 65536)
-    port = int(seen.split(b"HTTP API listening on http://")[1].split(b"\n")[0].rsplit(b":", 1)[1])
     subprocess.Popen(
         ["cat"], stdin=process.stderr, stdout=subprocess.DEVNULL
     )  # keep draining its log
-    return process, port
+    return Server(process, int(http.group(1)), int(ocpp.group(1)))
+
+
+_HTTP = re.compile(rb"HTTP API listening on http://[^\s]+:(\d+)")
+_OCPP = re.compile(rb"OCPP listening on ws://[^\s]+:(\d+)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,7 +239,8 @@ def main(argv: list[str] | None = None) -> int:
             f"/v1/charging_sessions?page={token}&driver=drv_0042&limit=100",
             [],
         )
-    process, port = start_server(data)
+    server = start_server(data)
+    process, port = server.process, server.http_port
     result: dict[str, Any] = {
         "sessions": args.sessions,
         "generation_s": round(generation_s, 1),

@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     os.sched_setaffinity(0, (os.sched_getaffinity(0) - {0}) or os.sched_getaffinity(0))
     from bench.api_load import start_server
 
-    process, port = start_server(data / "data", extra=["--config", str(config)])
+    server = start_server(data / "data", extra=["--config", str(config)])
+    process, port = server.process, server.http_port
     result: dict[str, Any] = {"sessions": args.sessions, "per_request": args.per_request}
     try:
         key = _key(process, data / "data")

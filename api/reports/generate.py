@@ -25,7 +25,7 @@ import msgspec
 from api import render, schemas
 from ocppcore.clock import rfc3339
 from store.log import Store
-from store.records import ReportRecord, SessionRecord
+from store.records import ReportRecord, SessionRecord, SessionTotals
 from store.views import sessions as sessions_view
 
 SESSION_COLUMNS = [f.name for f in msgspec.structs.fields(schemas.ChargingSession)]
@@ -38,8 +38,10 @@ _FIELD = {
 _CHUNK = 1000
 
 
-def sessions_in(store: Store, report: ReportRecord) -> Iterator[SessionRecord]:
-    """The report's sessions, newest first, read in chunks from one snapshot."""
+def sessions_in(
+    store: Store, report: ReportRecord, kind: type[Any] = SessionRecord
+) -> Iterator[Any]:
+    """The report's sessions (as `kind`), newest first, read in chunks from one snapshot."""
     match = _matcher(report)
     with store.read() as reader:
         after: bytes | None = None
@@ -53,6 +55,7 @@ def sessions_in(store: Store, report: ReportRecord) -> Iterator[SessionRecord]:
                 after=after,
                 limit=_CHUNK,
                 match=match,
+                kind=kind,
             )
             for _, record in page.items:
                 yield record
@@ -61,7 +64,7 @@ def sessions_in(store: Store, report: ReportRecord) -> Iterator[SessionRecord]:
             after = page.items[-1][0]
 
 
-def _matcher(report: ReportRecord) -> Callable[[SessionRecord], bool] | None:
+def _matcher(report: ReportRecord) -> Callable[[Any], bool] | None:
     wanted = {key: set(values) for key, values in report.filters.items() if values}
     if report.fleet is not None:
         wanted["fleet"] = wanted.get("fleet", {report.fleet}) & {report.fleet}
@@ -70,7 +73,7 @@ def _matcher(report: ReportRecord) -> Callable[[SessionRecord], bool] | None:
     return lambda s: all(getattr(s, _FIELD[key]) in values for key, values in wanted.items())
 
 
-def _group(report: ReportRecord) -> Callable[[SessionRecord], str]:
+def _group(report: ReportRecord) -> Callable[[Any], str]:
     if report.group_by == "day":
         return lambda s: rfc3339(s.created)[:10]
     field = _FIELD[report.group_by or "vehicle"]
@@ -96,7 +99,7 @@ def _write_sessions(store: Store, report: ReportRecord, out: Any) -> None:
 def _write_summary(store: Store, report: ReportRecord, out: Any) -> None:
     key_of = _group(report)
     totals: dict[tuple[str, str], _Totals] = {}
-    for record in sessions_in(store, report):
+    for record in sessions_in(store, report, SessionTotals):
         key = (key_of(record), record.currency or "")
         t = totals.get(key)
         if t is None:
