@@ -12,7 +12,17 @@ from quart import Response, g, request
 from quart_trio import QuartTrio
 from werkzeug.exceptions import HTTPException
 
-from api import admin, events, ops, push, routes, sessions, solar, stations  # noqa: F401  (declare the endpoints)
+from api import (  # noqa: F401  (declare the endpoints)
+    admin,
+    commands,
+    events,
+    ops,
+    push,
+    routes,
+    sessions,
+    solar,
+    stations,
+)
 from api.auth import authenticate_header
 from api.context import MAX_BODY, Deps, error_response
 from api.errors import ApiError

@@ -3,7 +3,7 @@ decoding with precise errors, and JSON responses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +15,7 @@ from api.metrics import Metrics
 from api.pagination import Pager
 from api.ratelimit import RateLimiter
 from api.reports.worker import ReportWorker
+from ocppcore.v16.types import Payload
 from store.ids import IdFactory
 from store.log import Store
 from store.records import AccountRecord
@@ -34,6 +35,8 @@ class Deps:
     gateway_limiter: RateLimiter
     solar_min_interval_ms: int
     reports: ReportWorker
+    # Sends a CALL to a connected charge point: (station id, request, timeout) -> its response.
+    send_command: Callable[[str, Payload, float], Awaitable[Payload]]
 
 
 def deps() -> Deps:

@@ -420,3 +420,38 @@ class WebhookEndpointCreated(msgspec.Struct):
 
 class WebhookEndpointList(msgspec.Struct):
     data: list[WebhookEndpoint]
+
+
+# --- commands to charge points ------------------------------------------------------------
+
+
+class CommandCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    action: Annotated[
+        str, msgspec.Meta(description="an OCPP 1.6J central system -> charge point action")
+    ]
+    payload: dict[str, Any] = {}
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+
+
+class CommandError(msgspec.Struct):
+    code: str
+    description: str | None
+
+
+class Command(msgspec.Struct):
+    id: str
+    object: Literal["command"]
+    charging_station: str
+    action: str
+    payload: dict[str, Any]
+    status: str
+    response: dict[str, Any] | None
+    error: CommandError | None
+    created: Timestamp
+    completed: Timestamp | None
+
+
+class CommandList(msgspec.Struct):
+    data: list[Command]
+    next_page_url: str | None
+    previous_page_url: str | None

@@ -29,6 +29,7 @@ from api.webhooks.delivery import DeliverySettings, WebhookDelivery
 from ocppcore.clock import now_ms
 from ocppcore.config import Config, connection_urls
 from ocppcore.transport.server import OcppServer, OcppSettings
+from ocppcore.v16.types import Payload
 from store import admin
 from store import events as ev
 from store.ids import IdFactory, new_id
@@ -146,6 +147,7 @@ class Service:
                 gateway_limiter=RateLimiter(c.gateway_requests_per_hour, 3_600_000, self.clock),
                 solar_min_interval_ms=c.solar_min_interval_s * 1000,
                 reports=self.reports,
+                send_command=self._send_command,
                 connected=lambda: len(self.ocpp.connections) if self.ocpp else 0,
                 connection_urls=lambda cp, token: connection_urls(c, cp, token),
             )
@@ -162,6 +164,10 @@ class Service:
         await hypercorn_serve(
             app, http, shutdown_trigger=self._http_stop.wait, task_status=task_status
         )
+
+    async def _send_command(self, station_id: str, request: Payload, timeout: float) -> Payload:
+        assert self.ocpp is not None
+        return await self.ocpp.call(station_id, request, timeout)
 
     async def _shutdown(self, nursery: trio.Nursery) -> None:
         assert self.ocpp is not None and self.writer is not None

@@ -295,6 +295,26 @@ class WebhookAttempted(Event, tag="webhook_attempted"):
     next_attempt: int | None = None
 
 
+class CommandRequested(Event, tag="command_requested"):
+    """A central system -> charge point CALL asked for through the API; payload as JSON."""
+
+    account: str
+    station: str
+    command: str
+    action: str
+    payload: bytes
+
+
+class CommandFinished(Event, tag="command_finished"):
+    """`status`: succeeded, rejected (CALLERROR or invalid answer), timeout, offline, lost."""
+
+    command: str
+    status: str
+    response: bytes | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+
+
 AnyEvent = (
     AccountCreated
     | IdTagPolicySet
@@ -325,6 +345,8 @@ AnyEvent = (
     | WebhookEndpointCreated
     | WebhookEndpointDeleted
     | WebhookAttempted
+    | CommandRequested
+    | CommandFinished
 )
 
 _encoder = msgspec.msgpack.Encoder()

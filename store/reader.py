@@ -12,6 +12,7 @@ from store import records
 from store.records import (
     AccountRecord,
     ApiKeyRecord,
+    CommandRecord,
     DeliveryRecord,
     EventRecord,
     IdTagRecord,
@@ -23,6 +24,7 @@ from store.records import (
     WebhookEndpointRecord,
 )
 from store.tables import id_tag_key, join, newest_first, u32
+from store.views import commands as commands_view
 from store.views import reports as reports_view
 from store.views import sessions as sessions_view
 from store.views import solar as solar_view
@@ -254,6 +256,23 @@ class Reader:
     def next_delivery_due(self) -> int | None:
         with self._txn.cursor(db=self._t.deliveries_due) as cursor:
             return int.from_bytes(cursor.key()[:8], "big") if cursor.first() else None
+
+    def command(self, command_id: str) -> CommandRecord | None:
+        return self._record(CommandRecord, command_id.encode(), self._t.commands)
+
+    def command_page(
+        self,
+        station: str,
+        *,
+        after: bytes | None = None,
+        before: bytes | None = None,
+        limit: int = 10,
+    ) -> Page[CommandRecord]:
+        """The station's commands, newest first; paged like sessions."""
+        return self._page(
+            self._t.commands_index, commands_view.index_prefix(station), CommandRecord,
+            self._t.commands, after=after, before=before, limit=limit, match=None,
+        )  # fmt: skip
 
     def solar_reading(self, reading_id: str) -> SolarReadingRecord | None:
         return self._record(SolarReadingRecord, reading_id.encode(), self._t.solar_readings)

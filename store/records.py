@@ -204,3 +204,18 @@ class DeliveryRecord(Record):
     next_attempt: int | None = None
     last_status: int | None = None
     last_error: str | None = None
+
+
+class CommandRecord(Record):
+    id: str
+    account: str
+    station: str
+    action: str
+    payload: bytes
+    created: int
+    seq: int
+    status: str = "pending"
+    response: bytes | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    completed: int | None = None

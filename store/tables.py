@@ -40,6 +40,8 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"webhook_index",
     b"deliveries",
     b"deliveries_due",
+    b"commands",
+    b"commands_index",
 )
 SEP = b"\x00"
 _MAX_U64 = 2**64 - 1

@@ -20,9 +20,24 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketReque
 
 from ocppcore import errors
 from ocppcore.clock import now_ms
+from ocppcore.commands import (
+    ChargerError,
+    ChargerOffline,
+    CommandQueueFull,
+    CommandTimeout,
+    ConnectionLost,
+)
 from ocppcore.handlers import Context, check_receipts
 from ocppcore.handlers.central import HANDLERS
-from ocppcore.session import CallReceived, ChargePointSession, Ignored, Rejected
+from ocppcore.session import (
+    CallReceived,
+    ChargePointSession,
+    ErrorReceived,
+    Ignored,
+    Inbound,
+    Rejected,
+    ResultReceived,
+)
 from ocppcore.transport.handshake import (
     ByChargePointId,
     ByToken,
@@ -30,6 +45,7 @@ from ocppcore.transport.handshake import (
     choose_subprotocol,
     parse_path,
 )
+from ocppcore.v16.types import Payload
 from store import credentials
 from store import events as ev
 from store.errors import Conflict, StoreError, WriterClosed
@@ -57,6 +73,7 @@ class OcppSettings:
     ping_timeout: float = 20.0
     handshake_timeout: float = 10.0
     shutdown_timeout: float = 10.0
+    max_queued_commands: int = 16  # per charge point: the outstanding CALL and those waiting
 
 
 @dataclass(eq=False)
@@ -74,6 +91,12 @@ class Connection:
     # tells stop_reading whether cancelling `read_scope` is safe right now.
     reading: bool = False
     read_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
+    # Outbound CALLs: one outstanding (call_lock), the others wait in a bounded queue.
+    send_lock: trio.Lock = field(default_factory=trio.Lock)
+    call_lock: trio.Lock = field(default_factory=trio.Lock)
+    queued: int = 0
+    answer: trio.MemorySendChannel[Inbound] | None = None
+    closed: bool = False
 
     def stop_reading(self, code: int, reason: str, *, close_wait: float = 5.0) -> None:
         """End this connection once the message in hand is answered.
@@ -240,6 +263,9 @@ class OcppServer:
                 await self._receive_loop(connection)
                 nursery.cancel_scope.cancel()
         finally:
+            connection.closed = True
+            if connection.answer is not None:
+                connection.answer.close()  # a command waiting for an answer hears it is gone
             if self.connections.get(connection.station_id) is connection:
                 del self.connections[connection.station_id]
             with trio.CancelScope(shield=True):
@@ -279,7 +305,8 @@ class OcppServer:
                 reply = await self._process(connection, message)
                 if reply is not None:
                     try:
-                        await ws.send_message(reply)
+                        async with connection.send_lock:
+                            await ws.send_message(reply)
                     except ConnectionClosed:
                         return
         # Replaced, dropped by keepalive, binary frame, or shutting down.
@@ -300,6 +327,8 @@ class OcppServer:
             return inbound.reply
         if isinstance(inbound, Ignored):
             log.info("%s: ignored frame: %s", cp, inbound.reason)
+        elif connection.answer is not None:  # the answer to our outstanding CALL
+            connection.answer.send_nowait(inbound)
         return None
 
     async def _answer(self, connection: Connection, call: CallReceived) -> str:
@@ -340,6 +369,52 @@ class OcppServer:
             return session.reply_error(call.unique_id, errors.InternalError("internal error"))
         self._observe(action, "ok")
         return session.reply(call.unique_id, response)
+
+    async def call(self, station_id: str, request: Payload, timeout: float) -> Payload:
+        """Send `request` to the charge point and return its CALLRESULT payload.
+
+        Raises ChargerOffline, CommandQueueFull, CommandTimeout, ChargerError, ConnectionLost.
+        At most one CALL is outstanding per connection; others wait (bounded) in arrival order.
+        """
+        connection = self.connections.get(station_id)
+        if connection is None or connection.closed:
+            raise ChargerOffline("the charge point is not connected")
+        if connection.queued >= self.settings.max_queued_commands:
+            waiting = connection.queued
+            raise CommandQueueFull(f"{waiting} commands are already waiting for this charge point")
+        connection.queued += 1
+        try:
+            with trio.move_on_after(timeout):
+                async with connection.call_lock:
+                    return await self._call(connection, request)
+        finally:
+            connection.queued -= 1
+        raise CommandTimeout(f"no answer within {timeout:g} s")
+
+    async def _call(self, connection: Connection, request: Payload) -> Payload:
+        if connection.closed:
+            raise ConnectionLost("the connection closed before the command could be sent")
+        send, receive = trio.open_memory_channel[Inbound](1)
+        connection.answer = send
+        try:
+            unique_id, text = connection.session.call(request)
+            try:
+                async with connection.send_lock:
+                    await connection.ws.send_message(text)
+            except ConnectionClosed:
+                raise ConnectionLost("the connection closed as the command was sent") from None
+            async for inbound in receive:
+                if isinstance(inbound, ResultReceived) and inbound.unique_id == unique_id:
+                    return inbound.response
+                if isinstance(inbound, ErrorReceived) and inbound.unique_id == unique_id:
+                    raise ChargerError(
+                        f"the charge point answered {inbound.code}",
+                        {"code": inbound.code, "description": inbound.description},
+                    )
+            raise ConnectionLost("the connection closed while the command was outstanding")
+        finally:
+            connection.answer = None
+            connection.session.abandon_call()  # a late answer is then ignored
 
     def _observe(self, action: str, result: str) -> None:
         for observer in self.observers:
