@@ -11,7 +11,7 @@ from api.context import account, deps, json_body, query, respond
 from api.errors import ApiError
 from api.listing import cursor, links
 from api.routes import endpoint
-from store import admin
+from store import admin, credentials
 from store import events as ev
 from store.errors import Conflict
 from store.reader import Page
@@ -52,6 +52,7 @@ async def create_station() -> Response:
             rotate_token=False,
             now=d.clock(),
             new_id=d.new_id,
+            registration=body.registration,
         )
     await commit(change)
     token = change.output["connection_token"]
@@ -63,6 +64,35 @@ async def create_station() -> Response:
         render.station(station), token, urls["ocpp_url"] or "", urls["token_url"] or ""
     )
     return respond(created, 201)
+
+
+@endpoint(
+    "PATCH",
+    "/v1/charging_stations/{id}",
+    summary="Change a charging station's registration (accepted, pending, rejected) or password",
+    response=schemas.ChargingStation,
+    body=schemas.StationUpdate,
+    errors=(400, 401, 404, 415),
+)
+async def update_station(id: str) -> Response:
+    body: schemas.StationUpdate = await json_body(schemas.StationUpdate)
+    d = deps()
+    with d.store.read() as reader:
+        station = reader.station(id)
+    if station is None or station.account != account().id:
+        raise ApiError(404, "NOT_FOUND", f"No charging station {id!r}", "id")
+    events: list[ev.Event] = []
+    now = d.clock()
+    if body.registration is not msgspec.UNSET and body.registration != station.registration:
+        events.append(ev.StationRegistrationSet(at=now, station=id, registration=body.registration))
+    if body.password is not msgspec.UNSET:
+        hashed = credentials.hash_password(body.password) if body.password is not None else None
+        events.append(ev.StationPasswordSet(at=now, station=id, password_hash=hashed))
+    await commit(admin.Change(events))
+    with d.store.read() as reader:
+        updated = reader.station(id)
+    assert updated is not None
+    return respond(render.station(updated))
 
 
 def _id_tag(tag: str) -> IdTagRecord:

@@ -60,8 +60,11 @@ async def send_command(id: str) -> Response:
         raise invalid(
             "action", f"{body.action!r} is not an OCPP 1.6J central system -> charge point action"
         )
+    payload_in = dict(body.payload)
+    if body.session is not None:
+        payload_in = _stop_by_session(action.name, body.session, station, payload_in)
     try:
-        request = msgspec.convert(body.payload, action.request, strict=True)
+        request = msgspec.convert(payload_in, action.request, strict=True)
     except msgspec.ValidationError as exc:
         error = from_validation(exc, where="payload")
         raise invalid(
@@ -94,6 +97,7 @@ async def send_command(id: str) -> Response:
             "CHARGER_TIMEOUT": "timeout",
             "CONNECTION_LOST": "lost",
             "COMMAND_QUEUE_FULL": "refused",
+            "CHARGER_NOT_ACCEPTED": "refused",
         }.get(exc.code, "rejected")
         finished = ev.CommandFinished(
             at=d.clock(), command=command_id, status=status,
@@ -114,6 +118,25 @@ async def send_command(id: str) -> Response:
             message = f"{message}: {code} {description}".rstrip()
         raise ApiError(failure.http_status, failure.code, message, None)
     return respond(render(record))
+
+
+def _stop_by_session(
+    action: str, session_id: str, station: StationRecord, payload: dict[str, object]
+) -> dict[str, object]:
+    """RemoteStopTransaction may name the session instead of its transactionId."""
+    if action != "RemoteStopTransaction":
+        raise invalid("session", "session applies to RemoteStopTransaction only")
+    with deps().store.read() as reader:
+        session = reader.session(session_id)
+    if session is None or session.account != station.account or session.transaction_id is None:
+        raise invalid("session", f"no OCPP charging session {session_id!r}")
+    if session.charging_station != station.id:
+        raise invalid("session", f"session {session_id!r} is on another charging station")
+    if "transactionId" in payload and payload["transactionId"] != session.transaction_id:
+        raise invalid(
+            "payload.transactionId", "transactionId and session name different transactions"
+        )
+    return {**payload, "transactionId": session.transaction_id}
 
 
 @endpoint(

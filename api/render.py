@@ -73,6 +73,7 @@ def station(r: StationRecord) -> schemas.ChargingStation:
         online=r.online,
         last_seen=_time(r.last_seen),
         password_protected=r.password_hash is not None,
+        registration=r.registration,
         boot=schemas.BootInfo(
             vendor=boot.vendor,
             model=boot.model,

@@ -112,6 +112,7 @@ class ChargingStation(msgspec.Struct):
     online: bool
     last_seen: Timestamp | None
     password_protected: bool
+    registration: str
     boot: BootInfo | None
     connectors: list[Connector]
     firmware_status: str | None
@@ -127,11 +128,22 @@ class ChargingStationList(msgspec.Struct):
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=40)]
 
 
+Registration = Literal["accepted", "pending", "rejected"]
+
+
 class StationCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     charge_point_id: Annotated[
         str, msgspec.Meta(min_length=1, max_length=48, pattern=r"^[^/\x00-\x1f]+$")
     ]
     password: Password | None = None
+    registration: Registration = "accepted"
+
+
+class StationUpdate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """Fields given replace the stored ones; `password: null` removes Basic auth."""
+
+    registration: Registration | msgspec.UnsetType = msgspec.UNSET
+    password: Password | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class StationCreated(msgspec.Struct):
@@ -431,6 +443,8 @@ class CommandCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     ]
     payload: dict[str, Any] = {}
     timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+    # RemoteStopTransaction only: the session to stop, instead of payload.transactionId.
+    session: Id | None = None
 
 
 class CommandError(msgspec.Struct):

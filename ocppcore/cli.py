@@ -79,6 +79,11 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--account", default=admin.DEFAULT_ACCOUNT)
     add.add_argument("--password", help="require HTTP Basic auth with this password")
     add.add_argument("--rotate-token", action="store_true", help="issue a new connection token")
+    add.add_argument(
+        "--registration",
+        choices=["accepted", "pending", "rejected"],
+        help="what BootNotification answers it (default accepted; unchanged on update)",
+    )
     add.set_defaults(run=_chargers_add)
 
     id_tags = commands.add_parser("id-tags", help="the idTag registry").add_subparsers(
@@ -216,6 +221,7 @@ def _chargers_add(args: argparse.Namespace, config: Config) -> int:
             rotate_token=args.rotate_token,
             now=now_ms(),
             new_id=new_id,
+            registration=args.registration,
         )
         change.output.update(connection_urls(config, args.id, change.output["connection_token"]))
         return change

@@ -23,6 +23,17 @@ class ChargerOffline(CommandFailed):
     http_status = 409
 
 
+class ChargerNotAccepted(CommandFailed):
+    """The charge point's registration is pending (only configuration commands) or rejected."""
+
+    code = "CHARGER_NOT_ACCEPTED"
+    http_status = 409
+
+
+# While a charge point is pending, the central system may configure it (OCPP 1.6 section 4.2).
+PENDING_ALLOWED = frozenset({"GetConfiguration", "ChangeConfiguration", "TriggerMessage"})
+
+
 class CommandQueueFull(CommandFailed):
     """Too many commands are already waiting for this charge point."""
 

@@ -104,6 +104,7 @@ def add_charger(
     rotate_token: bool,
     now: int,
     new_id: IdFactory,
+    registration: ev.Registration | None = None,
 ) -> Change:
     """Register a charge point, or update its password (and token, with `rotate_token`).
 
@@ -152,9 +153,13 @@ def add_charger(
                     at=now, station=station, token_digest=credentials.digest(token)
                 )
             )
+    current = existing.registration if existing else "accepted"
+    if registration is not None and registration != current:
+        events.append(ev.StationRegistrationSet(at=now, station=station, registration=registration))
     output = {
         "id": station,
         "charge_point_id": charge_point_id,
+        "registration": registration or current,
         "account": account.name,
         "created": existing is None,
         "password": password is not None

@@ -72,6 +72,16 @@ class StationPasswordSet(Event, tag="station_password_set"):
     password_hash: str | None
 
 
+Registration = Literal["accepted", "pending", "rejected"]
+
+
+class StationRegistrationSet(Event, tag="station_registration_set"):
+    """What BootNotification answers the station: accepted, pending or rejected."""
+
+    station: str
+    registration: Registration
+
+
 class StationTokenRotated(Event, tag="station_token_rotated"):
     station: str
     token_digest: bytes
@@ -324,6 +334,7 @@ AnyEvent = (
     | StationRegistered
     | StationPasswordSet
     | StationTokenRotated
+    | StationRegistrationSet
     | IdTagSet
     | ServerStarted
     | StationConnected

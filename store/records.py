@@ -78,6 +78,7 @@ class StationRecord(Record):
     token_digest: bytes
     created: int
     password_hash: str | None = None
+    registration: str = "accepted"  # accepted, pending or rejected
     online: bool = False
     connection: int = 0
     last_seen: int | None = None

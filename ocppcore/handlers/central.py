@@ -76,6 +76,12 @@ def authorize(
 
 # --- handlers ------------------------------------------------------------------------------
 
+_BOOT_STATUS: dict[str, core.RegistrationStatus] = {
+    "accepted": "Accepted",
+    "pending": "Pending",
+    "rejected": "Rejected",
+}
+
 
 def boot_notification(request: core.BootNotificationRequest, ctx: Context) -> Outcome:
     event = ev.StationBooted(
@@ -91,8 +97,9 @@ def boot_notification(request: core.BootNotificationRequest, ctx: Context) -> Ou
         meter_type=request.meter_type,
         meter_serial_number=request.meter_serial_number,
     )
+    status = _BOOT_STATUS.get(ctx.station.registration, "Rejected")
     response = core.BootNotificationResponse(
-        status="Accepted", current_time=_now(ctx), interval=ctx.heartbeat_interval
+        status=status, current_time=_now(ctx), interval=ctx.heartbeat_interval
     )
     return reply(response, event)
 

@@ -21,7 +21,9 @@ from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketReque
 from ocppcore import errors
 from ocppcore.clock import now_ms
 from ocppcore.commands import (
+    PENDING_ALLOWED,
     ChargerError,
+    ChargerNotAccepted,
     ChargerOffline,
     CommandQueueFull,
     CommandTimeout,
@@ -45,6 +47,7 @@ from ocppcore.transport.handshake import (
     choose_subprotocol,
     parse_path,
 )
+from ocppcore.v16 import ACTION_OF_REQUEST
 from ocppcore.v16.types import Payload
 from store import credentials
 from store import events as ev
@@ -340,6 +343,10 @@ class OcppServer:
                 station = reader.station(connection.station_id)
                 if station is None:
                     raise errors.SecurityError("this charge point is no longer registered")
+                if station.registration != "accepted" and action != "BootNotification":
+                    # OCPP 1.6 errata: a charger not (yet) accepted may only boot.
+                    state = station.registration
+                    raise errors.SecurityError(f"this charge point is not accepted ({state})")
                 context = Context(
                     station, reader, now, self.settings.heartbeat_interval, self.new_id
                 )
@@ -379,6 +386,16 @@ class OcppServer:
         connection = self.connections.get(station_id)
         if connection is None or connection.closed:
             raise ChargerOffline("the charge point is not connected")
+        with self.store.read() as reader:
+            station = reader.station(station_id)
+        registration = station.registration if station else "rejected"
+        action = ACTION_OF_REQUEST[type(request)].name
+        if registration == "rejected" or (
+            registration == "pending" and action not in PENDING_ALLOWED
+        ):
+            allowed = ", ".join(sorted(PENDING_ALLOWED))
+            detail = "no command" if registration == "rejected" else f"only {allowed}"
+            raise ChargerNotAccepted(f"the charge point is {registration}: {detail} may be sent")
         if connection.queued >= self.settings.max_queued_commands:
             waiting = connection.queued
             raise CommandQueueFull(f"{waiting} commands are already waiting for this charge point")

@@ -78,6 +78,10 @@ def _password_set(r: StationRecord, e: ev.StationPasswordSet) -> None:
     r.password_hash = e.password_hash
 
 
+def _registration_set(r: StationRecord, e: ev.StationRegistrationSet) -> None:
+    r.registration = e.registration
+
+
 def _connected(r: StationRecord, e: ev.StationConnected) -> None:
     r.online = True
     r.connection = e.connection
@@ -142,6 +146,7 @@ APPLY: dict[type[ev.Event], Any] = {
     ev.StationTokenRotated: _token_rotated,
     ev.ServerStarted: _server_started,
     ev.StationPasswordSet: _updater(_password_set, seen=False),
+    ev.StationRegistrationSet: _updater(_registration_set, seen=False),
     ev.StationConnected: _updater(_connected),
     ev.StationDisconnected: _updater(_disconnected),
     ev.StationBooted: _updater(_booted),

@@ -48,6 +48,11 @@ def test_admin_commands_print_json(tmp_path: Path) -> None:
     assert (
         again["connection_token"] is None and again["id"] == charger["id"] and not again["created"]
     )
+    assert charger["registration"] == "accepted"
+    pending = ocppcore(
+        data, "chargers", "add", "CP-17", "--account", "fleetco", "--registration", "pending"
+    )
+    assert pending["registration"] == "pending" and pending["connection_token"] is None
     tag = ocppcore(
         data,
         "id-tags",

@@ -10,7 +10,7 @@ import msgspec
 import trio
 
 from ocppcore.service import Service
-from tests.conftest import BOOT, Charger, connect, http, new_account, store_of
+from tests.conftest import BOOT, CallFailed, Charger, connect, http, new_account, store_of
 
 Answer = Callable[[str, dict[str, Any]], Any]  # (action, payload) -> frame tail, or None: silence
 
@@ -228,3 +228,86 @@ async def test_commands_to_foreign_or_unknown_stations_are_404(service: Service)
             )
             assert (r.status_code, r.json()["error"]["code"]) == (404, "NOT_FOUND")
             assert (await client.get(f"/v1/charging_stations/{target}/commands")).status_code == 404
+
+
+async def test_pending_and_rejected_registration(service: Service, nursery: trio.Nursery) -> None:
+    _, key = new_account(service, "boot")
+    seen: list[str] = []
+    async with http(service, key) as client:
+        created = (
+            await client.post(
+                "/v1/charging_stations", json={"charge_point_id": "CP-P", "registration": "pending"}
+            )
+        ).json()
+        station = created["charging_station"]["id"]
+        assert created["charging_station"]["registration"] == "pending"
+        url = f"/v1/charging_stations/{station}/commands"
+        async with connect(service, "CP-P") as cp:
+            assert (await cp.call("BootNotification", BOOT))["status"] == "Pending"
+            try:
+                await cp.call("Heartbeat", {})
+            except CallFailed as failed:
+                assert failed.code == "SecurityError"
+            else:
+                raise AssertionError("a pending charger's Heartbeat was answered")
+            nursery.start_soon(answer_calls, cp, lambda a, p: [3, {}], seen)
+            r = await client.post(url, json={"action": "Reset", "payload": {"type": "Soft"}})
+            assert (r.status_code, r.json()["error"]["code"]) == (409, "CHARGER_NOT_ACCEPTED")
+            r = await client.post(
+                url, json={"action": "GetConfiguration", "payload": {"key": ["HeartbeatInterval"]}}
+            )
+            assert r.status_code == 200 and seen == ["GetConfiguration"]
+            r = await client.patch(
+                f"/v1/charging_stations/{station}", json={"registration": "rejected"}
+            )
+            assert r.json()["registration"] == "rejected"
+            r = await client.post(url, json={"action": "GetConfiguration"})
+            assert (r.status_code, r.json()["error"]["code"]) == (409, "CHARGER_NOT_ACCEPTED")
+        await client.patch(f"/v1/charging_stations/{station}", json={"registration": "accepted"})
+        async with connect(service, "CP-P") as cp:
+            assert (await cp.call("BootNotification", BOOT))["status"] == "Accepted"
+            assert "currentTime" in await cp.call("Heartbeat", {})
+
+
+async def test_remote_stop_by_session_id(service: Service, nursery: trio.Nursery) -> None:
+    key, station = await setup(service, "CP-RS")
+    stops: list[dict[str, Any]] = []
+
+    def charger(action: str, payload: dict[str, Any]) -> Any:
+        stops.append(payload)
+        return [3, {"status": "Accepted"}]
+
+    async with connect(service, "CP-RS") as cp:
+        start = {
+            "connectorId": 1,
+            "idTag": "T",
+            "meterStart": 0,
+            "timestamp": "2026-01-01T00:00:00Z",
+        }
+        tx = (await cp.call("StartTransaction", start))["transactionId"]
+        nursery.start_soon(answer_calls, cp, charger)
+        async with http(service, key) as client:
+            (session,) = (await client.get("/v1/charging_sessions")).json()["data"]
+            url = f"/v1/charging_stations/{station}/commands"
+            r = await client.post(
+                url, json={"action": "RemoteStopTransaction", "session": session["id"]}
+            )
+            assert r.status_code == 200 and r.json()["payload"] == {"transactionId": tx}
+            assert stops == [{"transactionId": tx}]
+            for body, param in (
+                (
+                    {"action": "Reset", "payload": {"type": "Soft"}, "session": session["id"]},
+                    "session",
+                ),
+                ({"action": "RemoteStopTransaction", "session": "cs_nope"}, "session"),
+                (
+                    {
+                        "action": "RemoteStopTransaction",
+                        "session": session["id"],
+                        "payload": {"transactionId": tx + 1},
+                    },
+                    "payload.transactionId",
+                ),
+            ):
+                r = await client.post(url, json=body)
+                assert (r.status_code, r.json()["error"]["param"]) == (400, param), r.text
