@@ -74,6 +74,7 @@ def station(r: StationRecord) -> schemas.ChargingStation:
         last_seen=_time(r.last_seen),
         password_protected=r.password_hash is not None,
         registration=r.registration,
+        local_list_version=r.local_list_version,
         boot=schemas.BootInfo(
             vendor=boot.vendor,
             model=boot.model,

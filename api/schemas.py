@@ -113,6 +113,7 @@ class ChargingStation(msgspec.Struct):
     last_seen: Timestamp | None
     password_protected: bool
     registration: str
+    local_list_version: int
     boot: BootInfo | None
     connectors: list[Connector]
     firmware_status: str | None
@@ -469,3 +470,35 @@ class CommandList(msgspec.Struct):
     data: list[Command]
     next_page_url: str | None
     previous_page_url: str | None
+
+
+class LocalListCreate(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    update_type: Literal["Full", "Differential"] = "Full"
+    timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 30.0
+
+
+class Reservation(msgspec.Struct):
+    reservation_id: int
+    object: Literal["reservation"]
+    connector_id: int
+    id_tag: str
+    parent_id_tag: str | None
+    expiry_date: Timestamp
+    status: Literal["active", "cancelled", "used", "expired"]
+    charging_session: str | None
+    created: Timestamp
+
+
+class ReservationList(msgspec.Struct):
+    data: list[Reservation]
+
+
+class StoredChargingProfile(msgspec.Struct):
+    object: Literal["charging_profile"]
+    connector_id: int
+    profile: dict[str, Any]
+    set_at: Timestamp
+
+
+class ChargingProfileList(msgspec.Struct):
+    data: list[StoredChargingProfile]

@@ -325,6 +325,58 @@ class CommandFinished(Event, tag="command_finished"):
     error_description: str | None = None
 
 
+class RemoteStartAccepted(Event, tag="remote_start_accepted"):
+    """A charger accepted a remote start: its next start for `id_tag` was started remotely."""
+
+    station: str
+    id_tag: str
+    command: str
+    connector_id: int | None = None
+
+
+class ReservationMade(Event, tag="reservation_made"):
+    station: str
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    expiry: int
+    parent_id_tag: str | None = None
+    command: str | None = None
+
+
+class ReservationCancelled(Event, tag="reservation_cancelled"):
+    station: str
+    reservation_id: int
+
+
+class ChargingProfileSet(Event, tag="charging_profile_set"):
+    """What a charger was told (SetChargingProfile accepted); `profile` as JSON."""
+
+    station: str
+    connector_id: int
+    profile_id: int
+    purpose: str
+    stack_level: int
+    profile: bytes
+
+
+class ChargingProfilesCleared(Event, tag="charging_profiles_cleared"):
+    """ClearChargingProfile accepted: every stored profile matching all given criteria."""
+
+    station: str
+    profile_id: int | None = None
+    connector_id: int | None = None
+    purpose: str | None = None
+    stack_level: int | None = None
+
+
+class LocalListSent(Event, tag="local_list_sent"):
+    station: str
+    version: int
+    update_type: str
+    entries: int
+
+
 AnyEvent = (
     AccountCreated
     | IdTagPolicySet
@@ -358,6 +410,12 @@ AnyEvent = (
     | WebhookAttempted
     | CommandRequested
     | CommandFinished
+    | RemoteStartAccepted
+    | ReservationMade
+    | ReservationCancelled
+    | ChargingProfileSet
+    | ChargingProfilesCleared
+    | LocalListSent
 )
 
 _encoder = msgspec.msgpack.Encoder()

@@ -12,12 +12,14 @@ from store import records
 from store.records import (
     AccountRecord,
     ApiKeyRecord,
+    ChargingProfileRecord,
     CommandRecord,
     DeliveryRecord,
     EventRecord,
     IdTagRecord,
     Record,
     ReportRecord,
+    ReservationRecord,
     SessionRecord,
     SolarReadingRecord,
     StationRecord,
@@ -273,6 +275,24 @@ class Reader:
             self._t.commands_index, commands_view.index_prefix(station), CommandRecord,
             self._t.commands, after=after, before=before, limit=limit, match=None,
         )  # fmt: skip
+
+    def reservations(self, station: str) -> list[ReservationRecord]:
+        return self._prefixed(ReservationRecord, self._t.reservations, station)
+
+    def charging_profiles(self, station: str) -> list[ChargingProfileRecord]:
+        return self._prefixed(ChargingProfileRecord, self._t.charging_profiles, station)
+
+    def _prefixed(self, kind: type[R], db: Any, station: str) -> list[R]:
+        prefix = join(station, b"")
+        found: list[R] = []
+        with self._txn.cursor(db=db) as cursor:
+            if not cursor.set_range(prefix):
+                return found
+            for key, data in cursor:
+                if not key.startswith(prefix):
+                    break
+                found.append(records.decode(kind, data))
+        return found
 
     def solar_reading(self, reading_id: str) -> SolarReadingRecord | None:
         return self._record(SolarReadingRecord, reading_id.encode(), self._t.solar_readings)

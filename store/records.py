@@ -86,6 +86,8 @@ class StationRecord(Record):
     connectors: dict[int, ConnectorRecord] = {}
     firmware_status: str | None = None
     diagnostics_status: str | None = None
+    local_list_version: int = 0
+    local_list_sent_at: int | None = None
 
 
 class SessionRecord(Record):
@@ -116,6 +118,7 @@ class SessionRecord(Record):
     meter_start: int | None = None
     meter_stop: int | None = None
     stop_reason: str | None = None
+    remote_start: str | None = None  # the command that started it remotely, if one did
 
 
 _encoder = msgspec.msgpack.Encoder()
@@ -220,3 +223,25 @@ class CommandRecord(Record):
     error_code: str | None = None
     error_description: str | None = None
     completed: int | None = None
+
+
+class ReservationRecord(Record):
+    station: str
+    reservation_id: int
+    connector_id: int
+    id_tag: str
+    expiry: int
+    created: int
+    status: Literal["active", "cancelled", "used"] = "active"
+    parent_id_tag: str | None = None
+    session: str | None = None
+
+
+class ChargingProfileRecord(Record):
+    station: str
+    connector_id: int
+    profile_id: int
+    purpose: str
+    stack_level: int
+    profile: bytes
+    set_at: int

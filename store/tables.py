@@ -42,6 +42,9 @@ VIEW_DBS: tuple[bytes, ...] = (
     b"deliveries_due",
     b"commands",
     b"commands_index",
+    b"remote_starts",
+    b"reservations",
+    b"charging_profiles",
 )
 SEP = b"\x00"
 _MAX_U64 = 2**64 - 1

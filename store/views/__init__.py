@@ -10,14 +10,23 @@ from collections.abc import Callable
 from typing import Any
 
 from store import events
-from store.views import accounts, commands, reports, sessions, solar, stations, webhooks
+from store.views import (
+    accounts,
+    charger_state,
+    commands,
+    reports,
+    sessions,
+    solar,
+    stations,
+    webhooks,
+)
 
 Apply = Callable[[Any, Any, int, Any], None]
 
 
 def _dispatch() -> dict[type[events.Event], tuple[Apply, ...]]:
     table: dict[type[events.Event], list[Apply]] = {}
-    for view in (accounts, stations, sessions, solar, reports, webhooks, commands):
+    for view in (accounts, stations, sessions, solar, reports, webhooks, commands, charger_state):
         for kind, apply in view.APPLY.items():
             table.setdefault(kind, []).append(apply)
     return {kind: tuple(fns) for kind, fns in table.items()}

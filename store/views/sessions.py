@@ -133,6 +133,11 @@ def _started(txn: Any, t: Any, seq: int, e: ev.TransactionStarted) -> None:
         transaction_id=e.transaction_id,
         meter_start=e.meter_start,
     )
+    remote = join(e.station, e.id_tag.lower())
+    command = txn.get(remote, db=t.remote_starts)
+    if command is not None:
+        record.remote_start = command.decode()
+        txn.delete(remote, db=t.remote_starts)
     session_id = e.session.encode()
     txn.put(session_id, records.encode(record), db=t.sessions)
     txn.put(u32(e.transaction_id), session_id, db=t.sessions_by_tx)
@@ -207,7 +212,12 @@ def _pushed(txn: Any, t: Any, seq: int, e: ev.SessionPushed) -> None:
     index(txn, t, record)
 
 
+def _remote_start(txn: Any, t: Any, seq: int, e: ev.RemoteStartAccepted) -> None:
+    txn.put(join(e.station, e.id_tag.lower()), e.command.encode(), db=t.remote_starts)
+
+
 APPLY: dict[type[ev.Event], Any] = {
+    ev.RemoteStartAccepted: _remote_start,
     ev.SessionPushed: _pushed,
     ev.TransactionStarted: _started,
     ev.MeterValuesReported: _meter_values,

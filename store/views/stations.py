@@ -123,6 +123,10 @@ def _connector_status(r: StationRecord, e: ev.ConnectorStatusReported) -> None:
     }
 
 
+def _local_list_sent(r: StationRecord, e: ev.LocalListSent) -> None:
+    r.local_list_version, r.local_list_sent_at = e.version, e.at
+
+
 def _firmware_status(r: StationRecord, e: ev.FirmwareStatusReported) -> None:
     r.firmware_status = e.status
 
@@ -153,6 +157,7 @@ APPLY: dict[type[ev.Event], Any] = {
     ev.StationHeartbeat: _seen,
     ev.ConnectorStatusReported: _updater(_connector_status),
     ev.FirmwareStatusReported: _updater(_firmware_status),
+    ev.LocalListSent: _updater(_local_list_sent, seen=False),
     ev.DiagnosticsStatusReported: _updater(_diagnostics_status),
     ev.DataTransferred: _seen,
     ev.TransactionStarted: _seen,
