@@ -178,3 +178,65 @@ async def test_local_list_full_then_differential(service: Service, nursery: trio
         await client.post(url, json={"update_type": "Full"})  # the charger answers VersionMismatch
         station_object = (await client.get(f"/v1/charging_stations/{station}")).json()
     assert station_object["local_list_version"] == 2
+
+
+async def test_firmware_diagnostics_availability_and_bad_replies(
+    service: Service, nursery: trio.Nursery
+) -> None:
+    key, station = await setup(service, "CP-F5")
+
+    def charger(action: str, payload: dict[str, Any]) -> Any:
+        return {
+            "UpdateFirmware": [3, {}],
+            "GetDiagnostics": [3, {"fileName": "diag-2026.tar.gz"}],
+            "ChangeAvailability": [3, {"status": "Scheduled"}],
+            "UnlockConnector": [3, {"status": "Perhaps"}],  # not in the schema's enum
+        }[action]
+
+    async with connect(service, "CP-F5") as cp, http(service, key) as client:
+        await cp.call("FirmwareStatusNotification", {"status": "Downloading"})
+        await cp.call("DiagnosticsStatusNotification", {"status": "Uploading"})
+        nursery.start_soon(answer_calls, cp, charger)
+        url = f"/v1/charging_stations/{station}/commands"
+        r = await client.post(
+            url,
+            json={
+                "action": "UpdateFirmware",
+                "payload": {
+                    "location": "https://fw.example.com/2.1.bin",
+                    "retrieveDate": "2026-06-01T02:00:00Z",
+                },
+            },
+        )
+        assert (r.status_code, r.json()["response"]) == (200, {})
+        r = await client.post(
+            url,
+            json={"action": "GetDiagnostics", "payload": {"location": "ftp://diag.example.com/"}},
+        )
+        assert r.json()["response"] == {"fileName": "diag-2026.tar.gz"}
+        r = await client.post(
+            url,
+            json={
+                "action": "ChangeAvailability",
+                "payload": {"connectorId": 1, "type": "Inoperative"},
+            },
+        )
+        assert r.json()["response"] == {"status": "Scheduled"}
+        r = await client.post(
+            url, json={"action": "UnlockConnector", "payload": {"connectorId": 1}}
+        )
+        assert (r.status_code, r.json()["error"]["code"]) == (502, "CHARGER_ERROR")
+        assert "InvalidResult" in r.json()["error"]["message"]
+        r = await client.post(
+            url,
+            json={
+                "action": "ChangeAvailability",
+                "payload": {"connectorId": 1, "type": "Operative"},
+            },
+        )
+        assert r.status_code == 200  # the connection and the session live on
+        station_object = (await client.get(f"/v1/charging_stations/{station}")).json()
+    assert (station_object["firmware_status"], station_object["diagnostics_status"]) == (
+        "Downloading",
+        "Uploading",
+    )
