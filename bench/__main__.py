@@ -4,14 +4,37 @@ from __future__ import annotations
 
 import sys
 
-from bench import api_load, ocpp_load, push_load, report_load
+from bench import api_load, compare, ocpp_load, push_load, report_load
 
 COMMANDS = {
     "ocpp": ocpp_load.main,
+    "compare": compare.main,
     "api": api_load.main,
     "push": push_load.main,
     "report": report_load.main,
 }
+
+
+def run_all(argv: list[str]) -> int:
+    """Every published figure, in the order bench/README.md gives them (about 15 minutes)."""
+    store = "/tmp/ocppcore-bench-1m"
+    steps = [
+        ["ocpp", "--chargers", "100", "--duration", "10"],
+        ["ocpp", "--chargers", "1000", "--duration", "10", "--warmup", "5"],
+        ["compare"],
+        ["api", "--sessions", "1000000", "--data", store],
+        ["report", "--data", store],
+        ["push", "--sessions", "1000000"],
+    ]
+    for step in steps:
+        print(f"$ python -m bench {' '.join(step)}", flush=True)
+        status = COMMANDS[step[0]](step[1:])
+        if status:
+            return status
+    return 0
+
+
+COMMANDS["all"] = run_all
 
 
 def main() -> int:

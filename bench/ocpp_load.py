@@ -62,10 +62,8 @@ async def _charger(
     warm_at: float,
     result: WorkerResult,
 ) -> None:
-    try:
-        ws = await RawWebSocket.connect(host, port, f"{prefix}/{name}")
-    except (OSError, Closed):
-        result.connect_failures += 1
+    ws = await _connect(host, port, f"{prefix}/{name}", result)
+    if ws is None:
         return
     try:
         await ws.send_text(
@@ -94,6 +92,18 @@ async def _charger(
         result.errors += 1
     finally:
         await ws.aclose()
+
+
+async def _connect(host: str, port: int, path: str, result: WorkerResult) -> RawWebSocket | None:
+    """Connect as a charger does: retry with backoff when the server drops the attempt (a full
+    listen backlog during a connect storm resets connections). Five tries, then a failure."""
+    for attempt in range(5):
+        try:
+            return await RawWebSocket.connect(host, port, path)
+        except (OSError, Closed, trio.BrokenResourceError):
+            await trio.sleep(0.1 * 2**attempt)
+    result.connect_failures += 1
+    return None
 
 
 async def _run_worker(url: str, names: list[str], duration: float, warmup: float) -> WorkerResult:

@@ -36,6 +36,16 @@ from store.views import webhooks as webhooks_view
 R = TypeVar("R", bound=Record)
 
 
+class _Closed:
+    """Stands in for the transaction of a Reader whose block has ended."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise RuntimeError("this Reader's snapshot is closed: read inside its `with` block")
+
+
+_CLOSED = _Closed()
+
+
 class Reader:
     """A snapshot of the views. Use as a context manager; cheap to open (microseconds)."""
 
@@ -52,7 +62,12 @@ class Reader:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # py-lmdb frees a read transaction's reader slot only when the Transaction object goes
+        # away, not at abort(). A Reader can outlive its block (a handler's Context, a frame
+        # awaiting the writer), so drop the transaction now: thousands of chargers awaiting
+        # commits would otherwise hold thousands of slots (MDB_READERS_FULL).
         self._txn.abort()
+        self._txn = _CLOSED
 
     def _record(self, kind: type[R], key: bytes | None, db: Any) -> R | None:
         if key is None:

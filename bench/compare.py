@@ -1,0 +1,102 @@
+"""`python -m bench compare`: the same load against ocppcore, a peer and our stack's ceiling.
+
+For 10, 100 and 1,000 chargers sending MeterValues back to back (one CALL outstanding each),
+measured one after another on the same machine, each server pinned to CPU 0 and the load to
+CPU 1:
+- ocppcore (durable: every answer after an fsync'd commit);
+- the peer: a central system on the `ocpp` library (asyncio, `websockets`, schema validation
+  on), storing nothing (`bench/peer_ocpp.py`);
+- the ceiling: trio-websocket + msgspec answering at once (`bench/echo_server.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from typing import Any
+
+from bench import ocpp_load
+
+_LISTENING = re.compile(rb"OCPP listening on ws://[^\s]+:(\d+)")
+SERVERS = {
+    "ocppcore": None,  # started by ocpp_load itself, on a fresh data directory
+    "peer (ocpp library)": ["-m", "bench.peer_ocpp", "0"],
+    "ceiling (echo)": ["-m", "bench.echo_server", "0"],
+}
+
+
+def _start(arguments: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+    process = subprocess.Popen(
+        [sys.executable, *arguments],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=lambda: os.sched_setaffinity(0, {0}),
+    )
+    assert process.stderr is not None
+    seen, deadline = b"", time.monotonic() + 30
+    while (match := _LISTENING.search(seen)) is None:
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(seen.decode(errors="replace"))
+        seen += os.read(process.stderr.fileno(), 65536)
+    subprocess.Popen(["cat"], stdin=process.stderr, stdout=subprocess.DEVNULL)
+    return process, int(match.group(1))
+
+
+def measure(name: str, chargers: int, duration: float, warmup: float) -> dict[str, Any]:
+    arguments = SERVERS[name]
+    if arguments is None:
+        return ocpp_load.run(chargers, duration, warmup, 1, None)
+    process, port = _start(arguments)
+    try:
+        return ocpp_load.run(chargers, duration, warmup, 1, f"ws://127.0.0.1:{port}/ocpp")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench compare", description=__doc__)
+    parser.add_argument("--chargers", default="10,100,1000", help="comma-separated counts")
+    parser.add_argument("--duration", type=float, default=8.0)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    try:
+        counts = [int(c) for c in args.chargers.split(",")]
+    except ValueError:
+        parser.error("--chargers takes comma-separated integers")
+    if not all(1 <= c <= 5000 for c in counts) or not 0 < args.duration <= 600:
+        parser.error("charger counts in [1, 5000], --duration in (0, 600]")
+    rows = []
+    for count in counts:
+        row: dict[str, Any] = {"chargers": count}
+        for name in SERVERS:
+            result = measure(name, count, args.duration, args.warmup)
+            row[name] = {
+                "msg_per_s": result["msg_per_s"],
+                "p99_ms": result["latency_ms"]["p99"],
+                "errors": result["errors"] + result["timeouts"],
+            }
+        ours, peer, ceiling = (row[n]["msg_per_s"] for n in SERVERS)
+        row["vs peer"] = round(ours / peer, 2) if peer else None
+        row["of ceiling"] = round(ours / ceiling, 2) if ceiling else None
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    names = list(SERVERS)
+    print(f"{'chargers':>8}  " + "  ".join(f"{n:>22}" for n in names) + "   vs peer  of ceiling")
+    for row in rows:
+        cells = "  ".join(f"{row[n]['msg_per_s']:>13,} msg/s" + " " * 3 for n in names)
+        print(f"{row['chargers']:>8}  {cells}   {row['vs peer']:>6}x  {row['of ceiling']:>8.0%}")
+    return 0
