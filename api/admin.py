@@ -7,7 +7,7 @@ import msgspec
 from quart import Response
 
 from api import render, schemas
-from api.context import account, deps, json_body, query, respond
+from api.context import account, deps, json_body, owned, query, respond
 from api.errors import ApiError
 from api.listing import cursor, links
 from api.routes import endpoint
@@ -78,9 +78,7 @@ async def update_station(id: str) -> Response:
     body: schemas.StationUpdate = await json_body(schemas.StationUpdate)
     d = deps()
     with d.store.read() as reader:
-        station = reader.station(id)
-    if station is None or station.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No charging station {id!r}", "id")
+        station = owned(reader.station(id), "charging station", id)
     events: list[ev.Event] = []
     now = d.clock()
     if body.registration is not msgspec.UNSET and body.registration != station.registration:
@@ -303,9 +301,7 @@ async def create_api_key() -> Response:
 async def revoke_api_key(id: str) -> Response:
     d = deps()
     with d.store.read() as reader:
-        record = reader.api_key(id)
-    if record is None or record.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No API key {id!r}", "id")
+        record = owned(reader.api_key(id), "API key", id)
     if record.revoked is None:
         await commit(admin.Change([ev.ApiKeyRevoked(at=d.clock(), key_id=id)]))
     with d.store.read() as reader:

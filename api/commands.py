@@ -16,7 +16,7 @@ import msgspec
 from quart import Response
 
 from api import schemas
-from api.context import account, deps, json_body, query, respond
+from api.context import deps, json_body, owned, query, respond
 from api.errors import ApiError, from_validation, invalid
 from api.listing import cursor, links
 from api.routes import endpoint
@@ -57,10 +57,7 @@ def render(r: CommandRecord) -> schemas.Command:
 
 def _station(station_id: str) -> StationRecord:
     with deps().store.read() as reader:
-        station = reader.station(station_id)
-    if station is None or station.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No charging station {station_id!r}", "id")
-    return station
+        return owned(reader.station(station_id), "charging station", station_id)
 
 
 async def run_command(station: StationRecord, request: Payload, timeout: float) -> CommandRecord:

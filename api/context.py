@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 from quart import Response, current_app, g, request
@@ -51,6 +51,17 @@ def account() -> AccountRecord:
 
 MAX_BODY = 1024 * 1024
 _json = msgspec.json.Encoder()
+
+
+Owned = TypeVar("Owned")
+
+
+def owned(record: Owned | None, what: str, id: str) -> Owned:
+    """`record` if it exists and belongs to the caller's account, else 404 naming `id`: another
+    account's object is indistinguishable from one that does not exist."""
+    if record is None or getattr(record, "account", None) != account().id:
+        raise ApiError(404, "NOT_FOUND", f"No {what} {id!r}", "id")
+    return record
 
 
 def respond(value: Any, status: int = 200) -> Response:

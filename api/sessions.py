@@ -5,8 +5,8 @@ from __future__ import annotations
 from quart import Response
 
 from api import render, schemas
-from api.context import account, deps, query, respond
-from api.errors import ApiError, invalid
+from api.context import account, deps, owned, query, respond
+from api.errors import invalid
 from api.listing import cursor, links
 from api.routes import endpoint
 from store.records import SessionRecord
@@ -91,7 +91,5 @@ async def list_sessions() -> Response:
 )
 async def get_session(id: str) -> Response:
     with deps().store.read() as reader:
-        record = reader.session(id)
-    if record is None or record.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No charging session {id!r}", "id")
+        record = owned(reader.session(id), "charging session", id)
     return respond(render.session(record))

@@ -5,8 +5,7 @@ from __future__ import annotations
 from quart import Response
 
 from api import render, schemas
-from api.context import account, deps, query, respond
-from api.errors import ApiError
+from api.context import account, deps, owned, query, respond
 from api.listing import cursor, links
 from api.routes import endpoint
 from store.reader import Page
@@ -58,7 +57,5 @@ async def list_stations() -> Response:
 )
 async def get_station(id: str) -> Response:
     with deps().store.read() as reader:
-        record = reader.station(id)
-    if record is None or record.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No charging station {id!r}", "id")
+        record = owned(reader.station(id), "charging station", id)
     return respond(render.station(record))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from quart import Response, send_file
 
 from api import render, schemas
-from api.context import account, deps, json_body, query, respond
+from api.context import account, deps, json_body, owned, query, respond
 from api.errors import ApiError, invalid
 from api.listing import cursor, links
 from api.reports.worker import report_path
@@ -70,10 +70,7 @@ def _filters(f: schemas.ReportFilters) -> dict[str, list[str]]:
 
 def _own(report_id: str) -> ReportRecord:
     with deps().store.read() as reader:
-        record = reader.report(report_id)
-    if record is None or record.account != account().id:
-        raise ApiError(404, "NOT_FOUND", f"No report {report_id!r}", "id")
-    return record
+        return owned(reader.report(report_id), "report", report_id)
 
 
 @endpoint(
