@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import sys
 
-from bench import api_load, compare, ocpp_load, push_load, report_load
+from bench import api_load, compare, ocpp_load, push_load, report_load, simulator
 
 COMMANDS = {
+    "simulate": simulator.main,
     "ocpp": ocpp_load.main,
     "compare": compare.main,
     "api": api_load.main,

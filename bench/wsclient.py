@@ -22,6 +22,7 @@ class RawWebSocket:
     def __init__(self, stream: trio.SocketStream) -> None:
         self._stream = stream
         self._buffer = bytearray()
+        self._closed = False
         self.subprotocol: str | None = None
 
     @classmethod
@@ -94,6 +95,7 @@ class RawWebSocket:
                 await self._stream.send_all(self.frame(payload, opcode=0xA))
             elif opcode == 0x8:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
+                await self.aclose()  # answer the closing handshake, then let go of the socket
                 raise Closed(f"closed by server with {code}")
 
     async def _fill(self, n: int) -> None:
@@ -122,6 +124,9 @@ class RawWebSocket:
         return b0 & 0x0F, payload
 
     async def aclose(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             with trio.move_on_after(1):
                 await self._stream.send_all(self.frame(struct.pack("!H", 1000), opcode=0x8))

@@ -80,6 +80,7 @@ class Service:
         self._http_stop = trio.Event()
         self._ocpp_done = trio.Event()
         self._stop = trio.Event()
+        self.stopped = trio.Event()  # set once `run` has finished and the store is closed
 
     async def run(
         self, *, task_status: trio.TaskStatus[Service] = trio.TASK_STATUS_IGNORED
@@ -125,6 +126,7 @@ class Service:
                 await self._shutdown(nursery)
         finally:
             store.close()
+            self.stopped.set()
 
     async def _serve_ocpp(self, *, task_status: trio.TaskStatus[int]) -> None:
         assert self.ocpp is not None
