@@ -23,6 +23,9 @@ class RawWebSocket:
         self._stream = stream
         self._buffer = bytearray()
         self._closed = False
+        self._send_lock = (
+            trio.Lock()
+        )  # frames from several tasks (replies, pongs, close) never interleave
         self.subprotocol: str | None = None
 
     @classmethod
@@ -83,8 +86,12 @@ class RawWebSocket:
         )
         return header + mask + masked
 
+    async def _send_frame(self, frame: bytes) -> None:
+        async with self._send_lock:
+            await self._stream.send_all(frame)
+
     async def send_text(self, text: str) -> None:
-        await self._stream.send_all(self.frame(text.encode()))
+        await self._send_frame(self.frame(text.encode()))
 
     async def receive_text(self) -> str:
         while True:
@@ -92,7 +99,7 @@ class RawWebSocket:
             if opcode == 0x1:
                 return payload.decode()
             if opcode == 0x9:  # ping: answer with a pong carrying the same data
-                await self._stream.send_all(self.frame(payload, opcode=0xA))
+                await self._send_frame(self.frame(payload, opcode=0xA))
             elif opcode == 0x8:
                 code = struct.unpack("!H", payload[:2])[0] if len(payload) >= 2 else 1005
                 await self.aclose()  # answer the closing handshake, then let go of the socket
@@ -129,7 +136,7 @@ class RawWebSocket:
         self._closed = True
         try:
             with trio.move_on_after(1):
-                await self._stream.send_all(self.frame(struct.pack("!H", 1000), opcode=0x8))
+                await self._send_frame(self.frame(struct.pack("!H", 1000), opcode=0x8))
         except (trio.BrokenResourceError, trio.ClosedResourceError):
             pass
         await self._stream.aclose()
