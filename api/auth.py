@@ -33,7 +33,8 @@ def authenticate_key(key: str) -> AccountRecord:
     with deps().store.read() as reader:
         record = reader.api_key_by_digest(digest)
         owner = reader.account(record.account) if record else None
-    # Constant-time comparison of what was looked up, so a near miss takes as long as a hit.
+    # Keys are looked up by their SHA-256 digest, so lookup timing tells nothing about the key
+    # itself; the stored digest is still compared in constant time, as a second check.
     if (
         record is None
         or owner is None

@@ -72,12 +72,19 @@ def error_response(status: int, code: str, message: str, param: str | None = Non
     return respond(body(code, message, param), status)
 
 
-async def json_body(kind: type[Any]) -> Any:
-    """The request body decoded into `kind`, or a 4xx naming what is wrong."""
+async def json_bytes() -> bytes:
+    """The raw request body, once its Content-Type says JSON (415 otherwise)."""
     content_type = request.headers.get("Content-Type", "")
     if content_type.split(";")[0].strip().lower() != "application/json":
         raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
     raw = await request.get_data(cache=False, as_text=False)
+    assert isinstance(raw, bytes)
+    return raw
+
+
+async def json_body(kind: Any = Any) -> Any:
+    """The request body decoded into `kind`, or a 4xx naming what is wrong."""
+    raw = await json_bytes()
     try:
         return msgspec.json.decode(raw, type=kind)
     except msgspec.ValidationError as exc:

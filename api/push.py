@@ -25,7 +25,7 @@ from quart import Response, g, request
 
 from api import render, schemas
 from api.auth import authenticate_key
-from api.context import account, deps, respond
+from api.context import account, deps, json_body, json_bytes, respond
 from api.errors import ApiError, from_validation
 from api.routes import endpoint
 from ocppcore.clock import to_ms
@@ -143,18 +143,11 @@ async def push_sessions() -> Response:
 
 
 async def _sessions_array(headers: dict[str, str]) -> list[Any]:
-    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise ApiError(
-            415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json", headers=headers
-        )
-    raw = await request.get_data(cache=False, as_text=False)
     try:
-        body = msgspec.json.decode(raw)
-    except msgspec.DecodeError:
-        raise ApiError(
-            400, "INVALID_JSON", "The request body is not valid JSON", headers=headers
-        ) from None
+        body = await json_body()
+    except ApiError as exc:
+        exc.headers.update(headers)  # the rate-limit headers go on every answer
+        raise
     if not isinstance(body, dict) or not isinstance(body.get("sessions"), list):
         raise ApiError(
             400,
@@ -207,10 +200,7 @@ def power_balance_error(m: schemas.SiteMetersIn) -> str | None:
     errors=(400, 401, 415, 429),
 )
 async def push_solar() -> Response:
-    content_type = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        raise ApiError(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json")
-    raw = await request.get_data(cache=False, as_text=False)
+    raw = await json_bytes()
     try:
         push = msgspec.json.decode(raw, type=schemas.SolarPush)
     except msgspec.ValidationError as exc:

@@ -91,14 +91,7 @@ async def generate(data: Path, sessions: int) -> str:
         store.close()
 
 
-def deep_token(
-    data: Path,
-    sessions: int,
-    page: int,
-    limit: int,
-    params: list[tuple[str, str]],
-    account_key: str,
-) -> str:
+def deep_token(data: Path, page: int, limit: int, params: list[tuple[str, str]]) -> str:
     """The page token a client would hold after walking to page `page` (minted with the data
     directory's own secret, to avoid walking 5,000 pages first)."""
     from api.pagination import Pager, filters_digest, load_secret
@@ -230,11 +223,11 @@ def main(argv: list[str] | None = None) -> int:
             [("driver", "drv_0042")],
         ),
     }
-    deep = deep_token(data, args.sessions, page, 100, [], key)
+    deep = deep_token(data, page, 100, [])
     scenarios[f"page {page}"] = (f"/v1/charging_sessions?page={deep}&limit=100", [])
     driver_page = min(page, args.sessions // DRIVERS // 100)
     if driver_page >= 2:
-        token = deep_token(data, args.sessions, driver_page, 100, [("driver", "drv_0042")], key)
+        token = deep_token(data, driver_page, 100, [("driver", "drv_0042")])
         scenarios[f"page {driver_page}, driver filter"] = (
             f"/v1/charging_sessions?page={token}&driver=drv_0042&limit=100",
             [],

@@ -270,10 +270,6 @@ class Reader:
                     due.append(record)
         return due
 
-    def next_delivery_due(self) -> int | None:
-        with self._txn.cursor(db=self._t.deliveries_due) as cursor:
-            return int.from_bytes(cursor.key()[:8], "big") if cursor.first() else None
-
     def command(self, command_id: str) -> CommandRecord | None:
         return self._record(CommandRecord, command_id.encode(), self._t.commands)
 

@@ -223,7 +223,8 @@ class OcppServer:
         given = basic_credentials(request.headers)
         if given is None or given[0] != station.charge_point_id:
             return None, 401
-        ok = await trio.to_thread.run_sync(verify_password, given[1], station.password_hash)
+        password_hash = station.password_hash
+        ok = await trio.to_thread.run_sync(credentials.verify_password, given[1], password_hash)
         return (station, 200) if ok else (None, 401)
 
     async def _register_unknown(self, target: ByChargePointId) -> StationRecord | None:
@@ -455,7 +456,3 @@ class OcppServer:
                     CLOSE_POLICY, "keepalive timeout", close_wait=s.ping_timeout
                 )
                 return
-
-
-def verify_password(password: str, encoded: str) -> bool:
-    return credentials.verify_password(password, encoded)
