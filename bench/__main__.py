@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import sys
 
-from bench import api_load, compare, ocpp_load, push_load, report_load, simulator
+from bench import api_load, compare, load, push_load, report_load, scale, simulator
 
 COMMANDS = {
     "simulate": simulator.main,
-    "ocpp": ocpp_load.main,
+    "load": load.main,
     "compare": compare.main,
     "api": api_load.main,
     "push": push_load.main,
     "report": report_load.main,
+    "scale": scale.main,
 }
 
 
@@ -20,8 +21,8 @@ def run_all(argv: list[str]) -> int:
     """Every published figure, in the order bench/README.md gives them (about 15 minutes)."""
     store = "/tmp/ocppcore-bench-1m"
     steps = [
-        ["ocpp", "--chargers", "100", "--duration", "10"],
-        ["ocpp", "--chargers", "1000", "--duration", "10", "--warmup", "5"],
+        ["load", "--chargers", "100", "--duration", "10"],
+        ["load", "--chargers", "1000", "--duration", "10", "--warmup", "5"],
         ["compare"],
         ["api", "--sessions", "1000000", "--data", store],
         ["report", "--data", store],

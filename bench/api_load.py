@@ -12,21 +12,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import trio
 
 from bench.httpclient import HttpConnection
-from bench.ocpp_load import _percentile
+from bench.latency import summary
 from bench.procstat import ProcessSampler
+from bench.servers import Ocppcore, load_cpus
 
 DRIVERS = 1000  # the filter scenario selects one driver: about N / 1000 sessions
 
@@ -128,8 +125,7 @@ async def sequential(port: int, key: str, target: str, count: int) -> dict[str, 
             assert status == 200, body[:200]
     finally:
         await connection.aclose()
-    latencies.sort()
-    return {p: round(_percentile(latencies, float(p[1:])), 2) for p in ("p50", "p90", "p99")}
+    return summary(latencies)
 
 
 async def throughput(port: int, key: str, target: str, connections: int, seconds: float) -> float:
@@ -154,42 +150,6 @@ async def throughput(port: int, key: str, target: str, connections: int, seconds
     return done / seconds
 
 
-@dataclass
-class Server:
-    process: subprocess.Popen[bytes]
-    http_port: int
-    ocpp_port: int
-
-
-def start_server(data: Path, extra: list[str] | None = None) -> Server:
-    """`ocppcore serve` on `data`, pinned to CPU 0, once both its listeners are up."""
-    command = [sys.executable, "-m", "ocppcore", "serve", "--data", str(data)]
-    command += ["--ocpp-port", "0", "--http-port", "0", *(extra or [])]
-    env = dict(os.environ, PYTHONUNBUFFERED="1")
-    process = subprocess.Popen(
-        command,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=env,
-        preexec_fn=lambda: os.sched_setaffinity(0, {0}),
-    )
-    assert process.stderr is not None
-    seen = b""
-    deadline = time.monotonic() + 60
-    while (http := _HTTP.search(seen)) is None or (ocpp := _OCPP.search(seen)) is None:
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(seen.decode(errors="replace"))
-        seen += os.read(process.stderr.fileno(), 65536)
-    subprocess.Popen(
-        ["cat"], stdin=process.stderr, stdout=subprocess.DEVNULL
-    )  # keep draining its log
-    return Server(process, int(http.group(1)), int(ocpp.group(1)))
-
-
-_HTTP = re.compile(rb"HTTP API listening on http://[^\s]+:(\d+)")
-_OCPP = re.compile(rb"OCPP listening on ws://[^\s]+:(\d+)")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench api", description=__doc__)
     parser.add_argument("--sessions", type=int, default=1_000_000)
@@ -207,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--connections must be in [1, 256] and --seconds in (0, 600]")
     data = Path(args.data) if args.data else Path(tempfile.mkdtemp(prefix="ocppcore-bench-api-"))
     marker = data / f"generated-{args.sessions}.key"
-    os.sched_setaffinity(0, (os.sched_getaffinity(0) - {0}) or os.sched_getaffinity(0))
+    os.sched_setaffinity(0, load_cpus())
     started = time.monotonic()
     if not marker.exists():
         data.mkdir(parents=True, exist_ok=True)
@@ -232,8 +192,8 @@ def main(argv: list[str] | None = None) -> int:
             f"/v1/charging_sessions?page={token}&driver=drv_0042&limit=100",
             [],
         )
-    server = start_server(data)
-    process, port = server.process, server.http_port
+    server = Ocppcore(data)
+    port = server.http_port
     result: dict[str, Any] = {
         "sessions": args.sessions,
         "generation_s": round(generation_s, 1),
@@ -242,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for name, (target, _) in scenarios.items():
             result["latency_ms"][name] = trio.run(sequential, port, key, target, args.requests)
-        sampler = ProcessSampler(process.pid)
+        sampler = ProcessSampler(server.pid)
         sampler.start()
         result["requests_per_s"] = round(
             trio.run(
@@ -255,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             trio.run(throughput, port, key, default_target, args.connections, args.seconds)
         )
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        server.stop()
         if not args.data:
             shutil.rmtree(data, ignore_errors=True)
     if args.json:

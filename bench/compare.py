@@ -13,55 +13,30 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
-import signal
-import subprocess
-import sys
-import time
 from typing import Any
 
-from bench import ocpp_load
+from bench import load
+from bench.servers import Peer
 
-_LISTENING = re.compile(rb"OCPP listening on ws://[^\s]+:(\d+)")
 SERVERS = {
-    "ocppcore": None,  # started by ocpp_load itself, on a fresh data directory
+    "ocppcore": None,  # started by the load run itself, on a fresh data directory
     "peer (ocpp library)": ["-m", "bench.peer_ocpp", "0"],
     "ceiling (echo)": ["-m", "bench.echo_server", "0"],
 }
 
 
-def _start(arguments: list[str]) -> tuple[subprocess.Popen[bytes], int]:
-    process = subprocess.Popen(
-        [sys.executable, *arguments],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        preexec_fn=lambda: os.sched_setaffinity(0, {0}),
-    )
-    assert process.stderr is not None
-    seen, deadline = b"", time.monotonic() + 30
-    while (match := _LISTENING.search(seen)) is None:
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError(seen.decode(errors="replace"))
-        seen += os.read(process.stderr.fileno(), 65536)
-    subprocess.Popen(["cat"], stdin=process.stderr, stdout=subprocess.DEVNULL)
-    return process, int(match.group(1))
-
-
 def measure(name: str, chargers: int, duration: float, warmup: float) -> dict[str, Any]:
     arguments = SERVERS[name]
     if arguments is None:
-        return ocpp_load.run(chargers, duration, warmup, 1, None)
-    process, port = _start(arguments)
+        return load.run(chargers, duration, warmup, processes=1)
+    peer = Peer(arguments)
     try:
-        return ocpp_load.run(chargers, duration, warmup, 1, f"ws://127.0.0.1:{port}/ocpp")
+        # The peer and the echo store nothing: there is nothing to verify through an API.
+        return load.run(
+            chargers, duration, warmup, processes=1, url=peer.ocpp_url, verify_after=False
+        )
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        peer.stop()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,8 +13,6 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,6 +22,7 @@ import trio
 
 from bench.httpclient import HttpConnection
 from bench.procstat import ProcessSampler
+from bench.servers import Ocppcore, load_cpus
 
 BASE = 1_700_000_000  # seconds; sessions start one minute apart from here
 
@@ -91,16 +90,15 @@ def main(argv: list[str] | None = None) -> int:
     data = Path(tempfile.mkdtemp(prefix="ocppcore-bench-push-"))
     config = data / "bench.toml"
     config.write_text("gateway_requests_per_hour = 0\n")
-    os.sched_setaffinity(0, (os.sched_getaffinity(0) - {0}) or os.sched_getaffinity(0))
-    from bench.api_load import start_server
-
-    server = start_server(data / "data", extra=["--config", str(config)])
-    process, port = server.process, server.http_port
+    os.sched_setaffinity(0, load_cpus())
+    server = Ocppcore(data / "data", extra=["--config", str(config)])
+    port = server.http_port
     result: dict[str, Any] = {"sessions": args.sessions, "per_request": args.per_request}
     try:
-        key = _key(process, data / "data")
+        key = server.api_key
+        assert key is not None, "a fresh data directory prints its API key"
         for phase in ("first push", "same sessions again"):
-            sampler = ProcessSampler(process.pid)
+            sampler = ProcessSampler(server.pid)
             sampler.start()
             started = time.perf_counter()
             counts = trio.run(
@@ -113,8 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                 | sampler.stop()
             )
     finally:
-        process.terminate()
-        process.wait(timeout=60)
+        server.stop()
         shutil.rmtree(data, ignore_errors=True)
     if args.json:
         print(json.dumps(result))
@@ -129,15 +126,3 @@ def main(argv: list[str] | None = None) -> int:
                 f"server CPU {r['cpu_percent']} %, RSS {r['rss_mb']} MB)"
             )
     return 0
-
-
-def _key(process: subprocess.Popen[bytes], data: Path) -> str:
-    """An API key for account `default`, made with the CLI while the server runs."""
-    out = subprocess.run(
-        [sys.executable, "-m", "ocppcore", "keys", "create", "--data", str(data)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    return str(json.loads(out.stdout)["api_key"])

@@ -130,6 +130,11 @@ class RawWebSocket:
         del self._buffer[: offset + n]
         return b0 & 0x0F, payload
 
+    async def abort(self) -> None:
+        """Drop the connection without a closing handshake, as a charger losing power does."""
+        self._closed = True
+        await self._stream.aclose()
+
     async def aclose(self) -> None:
         if self._closed:
             return

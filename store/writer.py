@@ -108,7 +108,12 @@ class Writer:
                 batch, self._filling = self._filling, _Batch()
                 await self._commit(batch)
         finally:
-            self._running = False
+            # Cancelled or failed: whoever is still waiting (even shielded) must hear of it
+            # rather than wait for a commit that will never come.
+            self._closing, self._running = True, False
+            if self._filling.events:
+                self._filling.error = WriterClosed("the writer stopped before committing this")
+                self._filling.done.set()
             self._stopped.set()
 
     async def _commit(self, batch: _Batch) -> None:
@@ -117,6 +122,9 @@ class Writer:
             batch.receipts = await trio.to_thread.run_sync(self._commit_chunks, batch.events)
         except Exception as exc:  # every producer of the batch must hear of the failure
             batch.error = exc
+        except BaseException:  # cancelled before the commit began: nothing was written
+            batch.error = WriterClosed("the writer stopped before committing this")
+            raise
         finally:
             batch.done.set()
         self._batches += 1

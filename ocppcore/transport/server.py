@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
@@ -94,9 +95,10 @@ class Connection:
     # tells stop_reading whether cancelling `read_scope` is safe right now.
     reading: bool = False
     read_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
-    # Outbound CALLs: one outstanding (call_lock), the others wait in a bounded queue.
-    send_lock: trio.Lock = field(default_factory=trio.Lock)
-    call_lock: trio.Lock = field(default_factory=trio.Lock)
+    # Outbound CALLs: one outstanding (call_lock), the others wait in a bounded queue. Most
+    # chargers never get a command, so the lock is made on the first one. (Frames need no lock
+    # of ours: trio-websocket sends each whole, in order, under its own.)
+    call_lock: trio.Lock | None = None
     queued: int = 0
     answer: trio.MemorySendChannel[Inbound] | None = None
     closed: bool = False
@@ -146,6 +148,10 @@ class OcppServer:
         self._accepting = True
         self._listener_scope = trio.CancelScope()
         self._handled = frozenset(HANDLERS)
+        # Connections in the order their next ping is due: one keepalive task for all of them
+        # instead of a task (and its nursery) per connection, which is most of an idle
+        # connection's memory.
+        self._pings_due: deque[tuple[float, Connection]] = deque()
 
     def statistics(self) -> ServerStatistics:
         return ServerStatistics(connected=len(self.connections))
@@ -168,6 +174,7 @@ class OcppServer:
                     disconnect_timeout=s.ping_timeout,
                 )
             )
+            listener.start_soon(self._keepalive, listener)
             log.info("OCPP listening on ws://%s:%d", s.host, server.port)
             task_status.started(server.port)
             # The listener was cancelled by `shutdown`; the handlers nursery now waits for the
@@ -200,6 +207,7 @@ class OcppServer:
         ws = await request.accept(subprotocol=subprotocol)
         session = ChargePointSession(station.charge_point_id, self._handled)
         connection = Connection(station.id, station.charge_point_id, ws, session)
+        del station  # not kept alive for as long as the connection lasts
         await self._run(connection)
 
     async def _identify(self, request: WebSocketRequest) -> tuple[StationRecord | None, int]:
@@ -262,10 +270,8 @@ class OcppServer:
                     at=self.clock(), station=connection.station_id, connection=connection.id
                 )
             )
-            async with trio.open_nursery() as nursery:
-                nursery.start_soon(self._keepalive, connection)
-                await self._receive_loop(connection)
-                nursery.cancel_scope.cancel()
+            self._pings_due.append((trio.current_time() + self.settings.ping_interval, connection))
+            await self._receive_loop(connection)
         finally:
             connection.closed = True
             if connection.answer is not None:
@@ -309,8 +315,7 @@ class OcppServer:
                 reply = await self._process(connection, message)
                 if reply is not None:
                     try:
-                        async with connection.send_lock:
-                            await ws.send_message(reply)
+                        await ws.send_message(reply)
                     except ConnectionClosed:
                         return
         # Replaced, dropped by keepalive, binary frame, or shutting down.
@@ -401,6 +406,8 @@ class OcppServer:
             waiting = connection.queued
             raise CommandQueueFull(f"{waiting} commands are already waiting for this charge point")
         connection.queued += 1
+        if connection.call_lock is None:
+            connection.call_lock = trio.Lock()
         try:
             with trio.move_on_after(timeout):
                 async with connection.call_lock:
@@ -417,8 +424,7 @@ class OcppServer:
         try:
             unique_id, text = connection.session.call(request)
             try:
-                async with connection.send_lock:
-                    await connection.ws.send_message(text)
+                await connection.ws.send_message(text)
             except ConnectionClosed:
                 raise ConnectionLost("the connection closed as the command was sent") from None
             async for inbound in receive:
@@ -438,21 +444,29 @@ class OcppServer:
         for observer in self.observers:
             observer(action, result)
 
-    async def _keepalive(self, connection: Connection) -> None:
-        """Ping every ping_interval; a peer that does not answer in ping_timeout is dropped."""
+    async def _keepalive(self, nursery: trio.Nursery) -> None:
+        """Ping every connection each ping_interval after it opened; a ping runs as a task of
+        its own only while it waits for its pong."""
         s = self.settings
+        due = self._pings_due
+        tick = min(1.0, s.ping_interval / 4)
         while True:
-            await trio.sleep(s.ping_interval)
-            with trio.move_on_after(s.ping_timeout) as scope:
-                try:
-                    await connection.ws.ping()
-                except ConnectionClosed:
-                    return
-            if scope.cancelled_caught:
-                log.warning(
-                    "%s: no pong within %.0fs, dropping", connection.charge_point_id, s.ping_timeout
-                )
-                connection.stop_reading(
-                    CLOSE_POLICY, "keepalive timeout", close_wait=s.ping_timeout
-                )
+            await trio.sleep(tick)
+            now = trio.current_time()
+            while due and due[0][0] <= now:
+                _, connection = due.popleft()
+                if not connection.closed:
+                    nursery.start_soon(self._ping, connection)
+                    due.append((now + s.ping_interval, connection))
+
+    async def _ping(self, connection: Connection) -> None:
+        """A peer that does not answer within ping_timeout is dropped."""
+        timeout = self.settings.ping_timeout
+        with trio.move_on_after(timeout) as scope:
+            try:
+                await connection.ws.ping()
+            except ConnectionClosed:
                 return
+        if scope.cancelled_caught:
+            log.warning("%s: no pong within %.0fs, dropping", connection.charge_point_id, timeout)
+            connection.stop_reading(CLOSE_POLICY, "keepalive timeout", close_wait=timeout)

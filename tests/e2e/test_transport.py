@@ -9,6 +9,7 @@ import pytest
 import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected
 
+from bench.wsclient import RawWebSocket
 from ocppcore.handlers import central
 from ocppcore.service import Service
 from tests.conftest import BOOT, CallFailed, ServiceFactory, connect, register, store_of, wait_until
@@ -183,6 +184,23 @@ async def test_dead_peer_is_dropped(start_service: ServiceFactory) -> None:
         return station is not None and not station.online
 
     await wait_until(offline)
+
+
+async def test_a_live_peer_is_pinged_every_interval_and_kept(start_service: ServiceFactory) -> None:
+    svc = await start_service(allow_unknown_chargers=True, ping_interval=0.2, ping_timeout=0.5)
+    ws = await RawWebSocket.connect("127.0.0.1", svc.ocpp_port, "/ocpp/CP-LIVE")
+    pings = 0
+    with trio.move_on_after(1.5):
+        while True:
+            opcode, payload = await ws._receive_frame()
+            assert opcode == 0x9, "nothing but pings is sent to a silent charger"
+            pings += 1
+            await ws._send_frame(ws.frame(payload, opcode=0xA))
+    assert 4 <= pings <= 8  # one each 0.2 s interval, on a tick of a quarter interval
+    with trio.fail_after(5):
+        await ws.send_text('[2,"h","Heartbeat",{}]')
+        assert (await ws.receive_text()).startswith('[3,"h",')
+    await ws.aclose()
 
 
 async def test_shutdown_closes_sockets_with_1001(service: Service) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import trio
 import trio.testing
 
@@ -61,3 +62,18 @@ async def test_closed_writer_refuses_and_commits_what_it_holds(store: Store) -> 
             raise AssertionError("a closed writer accepted an event")
     assert results == [2]
     assert store.last_seq() == 2
+
+
+async def test_a_cancelled_writer_fails_producers_still_waiting(store: Store) -> None:
+    # A connection records its disconnection shielded from cancellation; if the writer task is
+    # cancelled meanwhile (the whole service is), that producer must hear so, not wait forever.
+    store.commit([ev.AccountCreated(at=1, account="acct_1", name="a")])
+    writer = Writer(store)
+    async with trio.open_nursery() as nursery:
+        await nursery.start(writer.run)
+        nursery.cancel_scope.cancel()
+        with trio.CancelScope(shield=True), trio.fail_after(5), pytest.raises(WriterClosed):
+            await writer.submit_one(ev.IdTagSet(at=2, account="acct_1", id_tag="X"))
+        with pytest.raises(WriterClosed):  # and a stopped writer refuses at once
+            await writer.submit_one(ev.IdTagSet(at=3, account="acct_1", id_tag="Y"))
+    assert store.last_seq() == 1
