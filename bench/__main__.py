@@ -1,39 +1,31 @@
-"""`python -m bench COMMAND ...`: load generators and benchmarks for ocppcore."""
+"""`python -m bench COMMAND ...`: charger simulators, load generators and benchmarks."""
 
 from __future__ import annotations
 
 import sys
 
-from bench import api_load, compare, load, push_load, report_load, scale, simulator
+from bench import api_load, compare, figures, load, push_load, report_load, scale, simulator
 
 COMMANDS = {
     "simulate": simulator.main,
     "load": load.main,
     "compare": compare.main,
+    "scale": scale.main,
     "api": api_load.main,
     "push": push_load.main,
     "report": report_load.main,
-    "scale": scale.main,
 }
 
 
 def run_all(argv: list[str]) -> int:
-    """Every published figure, in the order bench/README.md gives them (about 15 minutes)."""
-    store = "/tmp/ocppcore-bench-1m"
-    steps = [
-        ["load", "--chargers", "100", "--duration", "10"],
-        ["load", "--chargers", "1000", "--duration", "10", "--warmup", "5"],
-        ["compare"],
-        ["api", "--sessions", "1000000", "--data", store],
-        ["report", "--data", store],
-        ["push", "--sessions", "1000000"],
-    ]
-    for step in steps:
-        print(f"$ python -m bench {' '.join(step)}", flush=True)
-        status = COMMANDS[step[0]](step[1:])
-        if status:
-            return status
-    return 0
+    """Every published figure (about 30 minutes), written into bench/README.md's tables;
+    `all TABLE ...` runs only those tables."""
+    tables = [name for name, _, _ in figures.STEPS]
+    unknown = [name for name in argv if name not in tables]
+    if unknown:
+        print(f"unknown tables {unknown}; the tables are {tables}", file=sys.stderr)
+        return 2
+    return figures.run_all(COMMANDS, argv)
 
 
 COMMANDS["all"] = run_all

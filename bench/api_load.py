@@ -23,7 +23,7 @@ import trio
 from bench.httpclient import HttpConnection
 from bench.latency import summary
 from bench.procstat import ProcessSampler
-from bench.servers import Ocppcore, load_cpus
+from bench.servers import Ocppcore, Peer, load_cpus
 
 DRIVERS = 1000  # the filter scenario selects one driver: about N / 1000 sessions
 
@@ -216,6 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         server.stop()
+    ceiling = Peer(["-m", "bench.http_ceiling", "0"], http=True)
+    try:
+        result["ceiling_requests_per_s"] = round(
+            trio.run(throughput, ceiling.port, key, default_target, args.connections, args.seconds)
+        )
+    finally:
+        ceiling.stop()
         if not args.data:
             shutil.rmtree(data, ignore_errors=True)
     if args.json:
@@ -229,5 +236,6 @@ def main(argv: list[str] | None = None) -> int:
         pages = f"{args.connections} connections"
         print(f"  first page of 100, {pages}: {result['requests_per_s']:,} requests/s")
         print(f"  first page of 10, {pages}: {result['requests_per_s_limit_10']:,} requests/s")
+        print(f"  bare Quart-trio + Hypercorn, {pages}: {result['ceiling_requests_per_s']:,}")
         print(f"  server during the first: {result['server']}")
     return 0

@@ -284,14 +284,11 @@ def run(
         for w in workers:
             w.start()
         sampler = ProcessSampler(server.pid) if server else None
-        memory: list[dict[str, float]] = []
-        started = time.monotonic()
+        timeline = MemoryTimeline(server.pid if server else None, sample_every, warmup + duration)
         if sampler:
             time.sleep(warmup + 1)  # spawning and connecting are not the steady state
             sampler.start()
-        results = _collect(
-            queue, len(workers), warmup + duration + 180, server, sample_every, memory, started
-        )
+        results = _collect(queue, len(workers), warmup + duration + 180, timeline)
         server_stats = sampler.stop() if sampler else {}
         for w in workers:
             w.join(timeout=30)
@@ -320,38 +317,47 @@ def run(
         "connect_failures": sum(r.connect_failures for r in results),
         "latency_ms": summary(v for r in results for v in r.latencies_us),
         "server": server_stats,
-        "memory": memory,
+        "memory": timeline.samples,
         "verified": checked,
     }
 
 
+class MemoryTimeline:
+    """The server's memory every `every` seconds during the `span` seconds of the run (the
+    stops and the verification afterwards are not the load)."""
+
+    def __init__(self, pid: int | None, every: float, span: float) -> None:
+        self.pid, self.every = pid, every
+        self.started = self.next = time.monotonic()
+        self.until = self.started + span
+        self.samples: list[dict[str, float]] = []
+
+    def tick(self) -> None:
+        now = time.monotonic()
+        if self.pid is None or not self.every or now < self.next or now > self.until:
+            return
+        self.samples.append(
+            {
+                "t_s": round(now - self.started, 1),
+                "rss_mb": round(rss_mb(self.pid), 1),
+                "heap_mb": round(rss_mb(self.pid, "RssAnon"), 1),
+            }
+        )
+        self.next += self.every
+
+
 def _collect(
-    queue: multiprocessing.Queue[WorkerResult],
-    count: int,
-    timeout: float,
-    server: Ocppcore | None,
-    sample_every: float,
-    memory: list[dict[str, float]],
-    started: float,
+    queue: multiprocessing.Queue[WorkerResult], count: int, timeout: float, timeline: MemoryTimeline
 ) -> list[WorkerResult]:
-    """Wait for every worker's result, sampling the server's memory meanwhile if asked."""
+    """Wait for every worker's result, sampling the server's memory meanwhile."""
     results: list[WorkerResult] = []
     deadline = time.monotonic() + timeout
-    next_sample = time.monotonic()
     while len(results) < count:
         if time.monotonic() > deadline:
             raise TimeoutError("load processes did not finish")
-        if server and sample_every and time.monotonic() >= next_sample:
-            memory.append(
-                {
-                    "t_s": round(time.monotonic() - started, 1),
-                    "rss_mb": round(rss_mb(server.pid), 1),
-                    "heap_mb": round(rss_mb(server.pid, "RssAnon"), 1),
-                }
-            )
-            next_sample += sample_every
+        timeline.tick()
         try:
-            results.append(queue.get(timeout=min(1.0, sample_every or 1.0)))
+            results.append(queue.get(timeout=1.0))
         except Empty:
             continue
     return results

@@ -101,7 +101,7 @@ class Fleet:
             self.result.latency(timing, since)
         return reply[2]
 
-    async def boot(self, name: str) -> tuple[RawWebSocket, float] | None:
+    async def boot(self, name: str, timing: str = "boot") -> tuple[RawWebSocket, float] | None:
         """Connect, boot and report connector 1; the heartbeat interval the server gave."""
         async with self.handshakes:
             ws = await connect(self.host, self.port, f"{self.path}/{name}")
@@ -109,7 +109,7 @@ class Fleet:
             self.result.counts["connect failures"] += 1
             return None
         boot = '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"scale"}]'
-        answer = await self.call(ws, boot, "boot")
+        answer = await self.call(ws, boot, timing)
         if answer is None or answer["status"] != "Accepted":
             self.result.counts["boots not accepted"] += 1
             await ws.aclose()
@@ -175,7 +175,7 @@ class Fleet:
             await ws.abort()
         await trio.sleep(random.random() * self.window)
         since = trio.current_time()
-        booted = await self.boot(name)
+        booted = await self.boot(name, "boot after the storm")
         if booted is None:
             return
         ws, _ = booted

@@ -115,10 +115,12 @@ class Ocppcore:
 
 
 class Peer:
-    """Another OCPP server: `python -m MODULE 0`, e.g. the `ocpp`-library peer or the echo."""
+    """Another server: `python -m MODULE 0`, e.g. the `ocpp`-library peer, the echo, or the bare
+    HTTP stack (`http=True`: it logs `HTTP API listening on ...`)."""
 
-    def __init__(self, arguments: list[str]) -> None:
-        self.process, (self.ocpp_port,), _ = _start([sys.executable, *arguments], [_OCPP])
+    def __init__(self, arguments: list[str], *, http: bool = False) -> None:
+        pattern = _HTTP if http else _OCPP
+        self.process, (self.port,), _ = _start([sys.executable, *arguments], [pattern])
 
     @property
     def pid(self) -> int:
@@ -126,7 +128,7 @@ class Peer:
 
     @property
     def ocpp_url(self) -> str:
-        return f"ws://127.0.0.1:{self.ocpp_port}/ocpp"
+        return f"ws://127.0.0.1:{self.port}/ocpp"
 
     def stop(self) -> None:
         _stop(self.process, timeout=10)
