@@ -109,17 +109,22 @@ class Fleet:
             self.result.counts["connect failures"] += 1
             return None
         boot = '[2,"b","BootNotification",{"chargePointVendor":"bench","chargePointModel":"scale"}]'
-        answer = await self.call(ws, boot, timing)
-        if answer is None or answer["status"] != "Accepted":
-            self.result.counts["boots not accepted"] += 1
-            await ws.aclose()
-            return None
-        self.result.counts["boots accepted"] += 1
         status = (
             '[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
             '"status":"Available"}]'
         )
-        await self.call(ws, status)
+        try:
+            answer = await self.call(ws, boot, timing)
+            if answer is None or answer["status"] != "Accepted":
+                self.result.counts["boots not accepted"] += 1
+                await ws.aclose()
+                return None
+            self.result.counts["boots accepted"] += 1
+            await self.call(ws, status)
+        except _LOST:
+            self.result.counts["connections lost while booting"] += 1
+            await ws.aclose()
+            return None
         return ws, float(answer["interval"])
 
     def ready(self) -> None:
@@ -164,7 +169,10 @@ class Fleet:
                 f'[2,"t1","StartTransaction",{{"connectorId":1,"idTag":"{name[-20:]}",'
                 f'"meterStart":{METER_START},"timestamp":"{load.stamp()}"}}]'
             )
-            outcome.transaction = (await self.call(ws, start))["transactionId"]
+            answer = await self.call(ws, start)
+            if answer is None:
+                return  # counted as a CALLERROR; the finally below drops the connection
+            outcome.transaction = answer["transactionId"]
             self.ready()
             with trio.CancelScope() as until_the_storm:
                 self.before_storm.add(until_the_storm)

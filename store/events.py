@@ -19,7 +19,9 @@ IdTagPolicy = Literal["open", "registry"]
 IdTagStatus = Literal["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"]
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="t", omit_defaults=True):
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="t", omit_defaults=True, gc=False):
+    """Plain data, never in a reference cycle: not tracked by the cyclic garbage collector."""
+
     at: int
 
 

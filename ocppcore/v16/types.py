@@ -31,8 +31,12 @@ class Payload(
     kw_only=True,
     frozen=True,
     omit_defaults=True,
+    gc=False,
 ):
-    """Base of every OCPP 1.6J request and confirmation payload."""
+    """Base of every OCPP 1.6J request and confirmation payload.
+
+    Payloads are plain data that never form reference cycles, so the cyclic garbage collector
+    need not track them (`gc=False`): fewer objects for it to scan on every message."""
 
 
 AuthorizationStatus = Literal["Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx"]
