@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import time
+from collections.abc import Awaitable, Callable
 
 import httpx
 import trio
@@ -34,54 +35,61 @@ def _online(service: Service, key: str, prefix: str) -> int:
         return sum(s["charge_point_id"].startswith(prefix) for s in stations)
 
 
-async def test_a_reconnect_storm_loses_nothing(service: Service) -> None:
-    chargers, signals = 30, _signals()
-    names = [f"STORM-{i:02d}" for i in range(chargers)]
-    fleet = Fleet(f"ws://127.0.0.1:{service.ocpp_port}/ocpp", chargers, signals, window=0.5)
+async def _run_fleet(
+    service: Service,
+    scenario: str,
+    prefix: str,
+    chargers: int,
+    window: float,
+    meanwhile: Callable[[Signals], Awaitable[None]],
+) -> tuple[FleetResult, int]:
+    """Run a fleet until it is ready, then `meanwhile`; the stations listed online then."""
+    signals = _signals()
+    names = [f"{prefix}{i:02d}" for i in range(chargers)]
+    fleet = Fleet(f"ws://127.0.0.1:{service.ocpp_port}/ocpp", chargers, signals, window)
     _, key = api_key_for(service, "default")
-    result: dict[str, FleetResult] = {}
+    result: list[FleetResult] = []
     with trio.fail_after(60):
         async with trio.open_nursery() as nursery:
 
             async def run() -> None:
-                result["fleet"] = await fleet.run("storm", names, 50)
+                result.append(await fleet.run(scenario, names, 50))
 
             nursery.start_soon(run)
             await wait_until(lambda: signals.ready.value == chargers, timeout=20)
-            signals.storm_at.value = time.time()
-            signals.storm.set()
-            await wait_until(lambda: signals.back.value == chargers, timeout=20)
-            online = await trio.to_thread.run_sync(_online, service, key, "STORM-")
+            await meanwhile(signals)
+            online = await trio.to_thread.run_sync(_online, service, key, prefix)
             signals.release.set()
-    outcomes = result["fleet"].outcomes
+    return result[0], online
+
+
+async def test_a_reconnect_storm_loses_nothing(service: Service) -> None:
+    chargers = 30
+
+    async def storm(signals: Signals) -> None:
+        signals.storm_at.value = time.time()
+        signals.storm.set()
+        await wait_until(lambda: signals.back.value == chargers, timeout=20)
+
+    fleet, online = await _run_fleet(service, "storm", "STORM-", chargers, 0.5, storm)
     assert online == chargers
-    assert len(outcomes) == chargers and all(o.stopped for o in outcomes)
-    assert result["fleet"].counts["boots accepted"] == 2 * chargers
-    assert max(result["fleet"].back_after_s) < 5
+    assert len(fleet.outcomes) == chargers and all(o.stopped for o in fleet.outcomes)
+    assert fleet.counts["boots accepted"] == 2 * chargers
+    assert max(fleet.back_after_s) < 5
     url = f"http://127.0.0.1:{service.http_port}"
-    checked = await trio.to_thread.run_sync(load.verify, url, key, outcomes)
+    _, key = api_key_for(service, "default")
+    checked = await trio.to_thread.run_sync(load.verify, url, key, fleet.outcomes)
     assert checked["sessions_checked"] == chargers and checked["problems"] == {}
 
 
 async def test_heartbeating_chargers_stay_online(start_service: ServiceFactory) -> None:
     service = await start_service(allow_unknown_chargers=True, heartbeat_interval=1)
-    chargers, signals = 20, _signals()
-    names = [f"HB-{i:02d}" for i in range(chargers)]
-    fleet = Fleet(f"ws://127.0.0.1:{service.ocpp_port}/ocpp", chargers, signals, window=0)
-    _, key = api_key_for(service, "default")
-    result: dict[str, FleetResult] = {}
-    with trio.fail_after(60):
-        async with trio.open_nursery() as nursery:
+    chargers = 20
 
-            async def run() -> None:
-                result["fleet"] = await fleet.run("connected", names, 50)
+    async def hold(_: Signals) -> None:
+        await trio.sleep(2.5)  # the chargers' own heartbeats: about two each
 
-            nursery.start_soon(run)
-            await wait_until(lambda: signals.ready.value == chargers, timeout=20)
-            await trio.sleep(2.5)  # the chargers' own heartbeats: about two each
-            online = await trio.to_thread.run_sync(_online, service, key, "HB-")
-            signals.release.set()
+    fleet, online = await _run_fleet(service, "connected", "HB-", chargers, 0, hold)
     assert online == chargers
-    heartbeats = result["fleet"].latencies_us["heartbeat"]
-    assert chargers <= len(heartbeats) <= 4 * chargers
-    assert not [k for k in result["fleet"].counts if k != "boots accepted"]
+    assert chargers <= len(fleet.latencies_us["heartbeat"]) <= 4 * chargers
+    assert not [k for k in fleet.counts if k != "boots accepted"]
