@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import weakref
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,7 +81,7 @@ class OcppSettings:
     max_queued_commands: int = 16  # per charge point: the outstanding CALL and those waiting
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True, weakref_slot=True)
 class Connection:
     station_id: str
     charge_point_id: str
@@ -150,8 +151,9 @@ class OcppServer:
         self._handled = frozenset(HANDLERS)
         # Connections in the order their next ping is due: one keepalive task for all of them
         # instead of a task (and its nursery) per connection, which is most of an idle
-        # connection's memory.
-        self._pings_due: deque[tuple[float, Connection]] = deque()
+        # connection's memory. Weak references: a closed connection is freed at once, not
+        # when its next ping would have been due (after a reconnect storm, thousands of them).
+        self._pings_due: deque[tuple[float, weakref.ref[Connection]]] = deque()
 
     def statistics(self) -> ServerStatistics:
         return ServerStatistics(connected=len(self.connections))
@@ -270,7 +272,8 @@ class OcppServer:
                     at=self.clock(), station=connection.station_id, connection=connection.id
                 )
             )
-            self._pings_due.append((trio.current_time() + self.settings.ping_interval, connection))
+            due = trio.current_time() + self.settings.ping_interval
+            self._pings_due.append((due, weakref.ref(connection)))
             await self._receive_loop(connection)
         finally:
             connection.closed = True
@@ -454,10 +457,11 @@ class OcppServer:
             await trio.sleep(tick)
             now = trio.current_time()
             while due and due[0][0] <= now:
-                _, connection = due.popleft()
-                if not connection.closed:
+                _, ref = due.popleft()
+                connection = ref()
+                if connection is not None and not connection.closed:
                     nursery.start_soon(self._ping, connection)
-                    due.append((now + s.ping_interval, connection))
+                    due.append((now + s.ping_interval, ref))
 
     async def _ping(self, connection: Connection) -> None:
         """A peer that does not answer within ping_timeout is dropped."""

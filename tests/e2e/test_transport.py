@@ -4,6 +4,8 @@ limits, replacement of connections, keepalive and graceful shutdown."""
 from __future__ import annotations
 
 import base64
+import gc
+import weakref
 
 import pytest
 import trio
@@ -201,6 +203,23 @@ async def test_a_live_peer_is_pinged_every_interval_and_kept(start_service: Serv
         await ws.send_text('[2,"h","Heartbeat",{}]')
         assert (await ws.receive_text()).startswith('[3,"h",')
     await ws.aclose()
+
+
+async def test_a_closed_connection_is_not_kept_for_its_next_ping(service: Service) -> None:
+    # After a reconnect storm, thousands of closed connections must not wait ping_interval
+    # (30 s here) to be freed.
+    assert service.ocpp is not None
+    async with connect(service, "CP-GONE") as cp:
+        await cp.call("Heartbeat", {})
+        (connection,) = service.ocpp.connections.values()
+        gone = weakref.ref(connection)
+        del connection
+
+    def freed() -> bool:
+        gc.collect()
+        return gone() is None
+
+    await wait_until(freed)  # once its task has recorded the disconnection
 
 
 async def test_shutdown_closes_sockets_with_1001(service: Service) -> None:
