@@ -438,5 +438,8 @@ def main(argv: list[str] | None = None) -> int:
         verify_after=not args.no_verify,
     )
     print(json.dumps(result) if args.json else report(result))
+    # Any charger that could not connect, was not answered or found something missing fails
+    # the run: a load figure with silent losses is not a figure.
     verified = result["verified"]
-    return 1 if verified and verified["problems"] else 0
+    lost = result["connect_failures"] + result["timeouts"] + result["errors"]
+    return 1 if lost or (verified and verified["problems"]) else 0
