@@ -194,8 +194,15 @@ def walk(client: httpx.Client, first: str) -> Iterator[dict[str, Any]]:
         url = page["next_page_url"]
 
 
-def verify(api_url: str, api_key: str, outcomes: list[ChargerOutcome]) -> dict[str, Any]:
-    """Check every acknowledged session and energy value against the HTTP API."""
+def verify(
+    api_url: str, api_key: str, outcomes: list[ChargerOutcome], *, since: float | None = None
+) -> dict[str, Any]:
+    """Check every acknowledged session and energy value against the HTTP API; `since` (epoch
+    seconds) skips the account's sessions created before the run, on a server that has many."""
+    sessions = "/v1/charging_sessions?limit=100"
+    if since is not None:
+        start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(since))
+        sessions += f"&created%5Bgte%5D={start}"
     ours = {o.name: o for o in outcomes if o.transaction is not None}
     found: dict[str, list[dict[str, Any]]] = defaultdict(list)
     headers = {"Authorization": f"Bearer {api_key}"}
@@ -205,7 +212,7 @@ def verify(api_url: str, api_key: str, outcomes: list[ChargerOutcome]) -> dict[s
             for s in walk(client, "/v1/charging_stations?limit=100")
             if s["charge_point_id"] in ours
         }
-        for session in walk(client, "/v1/charging_sessions?limit=100"):
+        for session in walk(client, sessions):
             if (name := stations.get(session["charging_station"])) is not None:
                 found[name].append(session)
     problems: Counter[str] = Counter()
@@ -281,6 +288,7 @@ def run(
             ctx.Process(target=_worker, args=(plan, names[i::processes], cpus, queue))
             for i in range(processes)
         ]
+        started = time.time()  # sessions of the run are created after this
         for w in workers:
             w.start()
         sampler = ProcessSampler(server.pid) if server else None
@@ -299,7 +307,7 @@ def run(
             base = api_url or (server.api_url if server else None)
             if key is None or base is None:
                 raise ValueError("verification needs --api-url and --api-key")
-            checked = verify(base, key, outcomes)
+            checked = verify(base, key, outcomes, since=started - 60)
     finally:
         if server:
             server.stop()

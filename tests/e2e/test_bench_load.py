@@ -4,6 +4,8 @@ sessions and energy are found through the HTTP API, and the check catches what i
 from __future__ import annotations
 
 import dataclasses
+import time
+from functools import partial
 
 import trio
 
@@ -25,6 +27,11 @@ async def test_every_acknowledged_value_is_found_and_gaps_are_reported(service: 
 
     checked = await trio.to_thread.run_sync(verify, api_url, key, result.outcomes)
     assert checked["sessions_checked"] == 4 and checked["problems"] == {}
+    recent = partial(verify, since=time.time() - 60)
+    assert (await trio.to_thread.run_sync(recent, api_url, key, result.outcomes))["problems"] == {}
+    later = partial(verify, since=time.time() + 3600)  # only sessions created after the run
+    checked_later = await trio.to_thread.run_sync(later, api_url, key, result.outcomes)
+    assert checked_later["problems"] == {"acknowledged session missing": 4}
     assert checked["energy_checked_wh"] == sum(o.acked_wh - METER_START for o in result.outcomes)
 
     first, second, *rest = result.outcomes
