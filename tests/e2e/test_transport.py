@@ -10,6 +10,7 @@ import weakref
 import pytest
 import trio
 from trio_websocket import ConnectionClosed, ConnectionRejected
+from wsproto.handshake import H11Handshake
 
 from bench.wsclient import RawWebSocket
 from ocppcore.handlers import central
@@ -220,6 +221,19 @@ async def test_a_closed_connection_is_not_kept_for_its_next_ping(service: Servic
         return gone() is None
 
     await wait_until(freed)  # once its task has recorded the disconnection
+
+
+async def test_an_open_connection_does_not_keep_its_http_handshake(service: Service) -> None:
+    # 2.5 kB a connection (25 MB at 10,000): if a trio-websocket upgrade changes its shape, the
+    # release quietly stops happening, and this says so.
+    assert service.ocpp is not None
+    async with connect(service, "CP-LEAN") as cp:
+        await cp.call("Heartbeat", {})
+        (connection,) = service.ocpp.connections.values()
+        protocol = connection.ws._wsproto
+        assert protocol.connection is not None
+        assert not isinstance(protocol.handshake, H11Handshake)
+        assert "currentTime" in await cp.call("Heartbeat", {})  # frames still flow both ways
 
 
 async def test_shutdown_closes_sockets_with_1001(service: Service) -> None:
