@@ -32,7 +32,7 @@ import trio
 
 from bench.latency import summary
 from bench.procstat import ProcessSampler, rss_mb
-from bench.servers import Ocppcore, load_cpus, raise_file_limit
+from bench.servers import Ocppcore, load_cpus, prepare_load_process
 from bench.wsclient import Closed, RawWebSocket
 
 METER_START = 1000
@@ -177,7 +177,7 @@ def _worker(
 ) -> None:
     if cpus:
         os.sched_setaffinity(0, cpus)
-    raise_file_limit()
+    prepare_load_process()
     queue.put(trio.run(run_worker, plan, names))
 
 

@@ -39,7 +39,7 @@ from bench import load
 from bench.latency import summary
 from bench.load import METER_START, ChargerOutcome, connect
 from bench.procstat import ProcessSampler, rss_mb
-from bench.servers import Ocppcore, load_cpus, raise_file_limit
+from bench.servers import Ocppcore, load_cpus, prepare_load_process
 from bench.wsclient import RawWebSocket
 
 # Handshakes in flight per load process: a fleet powering up does not connect in one instant,
@@ -237,7 +237,7 @@ def _fleet_process(
     queue: multiprocessing.Queue[FleetResult],
 ) -> None:
     os.sched_setaffinity(0, cpus)
-    raise_file_limit()
+    prepare_load_process()
     queue.put(trio.run(Fleet(url, total, signals, window).run, scenario, names, limit_s))
 
 
