@@ -393,12 +393,12 @@ def storm(chargers: int, window: float) -> dict[str, Any]:
 def soak(chargers: int, rate: float, duration: float) -> dict[str, Any]:
     result = load.run(chargers, duration, 5.0, rate=rate, sample_every=10.0)
     memory = result["memory"]
-    # The first minute fills caches and allocator pools; flat means no growth after it.
-    settled = next((m for m in memory if m["t_s"] >= 60), memory[0] if memory else None)
+    # The first two minutes fill caches and allocator pools; flat means no growth after them.
+    settled = next((m for m in memory if m["t_s"] >= 120), memory[0] if memory else None)
     last = memory[-1] if memory else None
     if settled and last:
-        result["heap_growth_after_first_minute_mb"] = round(last["heap_mb"] - settled["heap_mb"], 1)
-        result["rss_growth_after_first_minute_mb"] = round(last["rss_mb"] - settled["rss_mb"], 1)
+        result["heap_growth_after_settling_mb"] = round(last["heap_mb"] - settled["heap_mb"], 1)
+        result["rss_growth_after_settling_mb"] = round(last["rss_mb"] - settled["rss_mb"], 1)
     result["scenario"] = "soak"
     return result
 
