@@ -10,6 +10,8 @@ import msgspec
 import trio
 from trio_websocket import ConnectionClosed, WebSocketRequest, serve_websocket
 
+from ocppcore.cli import GC_THRESHOLDS
+
 _decoder = msgspec.json.Decoder(tuple[int, str, str, msgspec.Raw])
 _encoder = msgspec.json.Encoder()
 
@@ -38,5 +40,5 @@ async def main(port: int) -> None:
 if __name__ == "__main__":
     # The garbage-collector thresholds `ocppcore serve` runs with: a ceiling that paid for
     # collections our server does not pay for would flatter us.
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*GC_THRESHOLDS)
     trio.run(main, int(sys.argv[1]) if len(sys.argv) > 1 else 0)

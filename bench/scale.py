@@ -37,7 +37,7 @@ import trio
 
 from bench import load
 from bench.latency import summary
-from bench.load import METER_START, ChargerOutcome, connect
+from bench.load import LOST, METER_START, ChargerOutcome, connect
 from bench.procstat import ProcessSampler, rss_mb
 from bench.servers import Ocppcore, load_cpus, prepare_load_process
 from bench.wsclient import RawWebSocket
@@ -46,7 +46,6 @@ from bench.wsclient import RawWebSocket
 # and the kernel's listen backlog (somaxconn, often 4,096) resets connections beyond it.
 CONCURRENT_HANDSHAKES = 256
 CONNECT_TIMEOUT_S = 180.0
-_LOST = load.LOST
 
 
 @dataclass
@@ -121,7 +120,7 @@ class Fleet:
                 return None
             self.result.counts["boots accepted"] += 1
             await self.call(ws, status)
-        except _LOST:
+        except LOST:
             self.result.counts["connections lost while booting"] += 1
             await ws.aclose()
             return None
@@ -152,7 +151,7 @@ class Fleet:
                 timing = "heartbeat" if settled else "heartbeat while others connect"
                 await self.call(ws, '[2,"h","Heartbeat",{}]', timing)
                 due += interval
-        except _LOST:
+        except LOST:
             self.result.counts["connections lost"] += 1
         finally:
             await ws.aclose()
@@ -177,7 +176,7 @@ class Fleet:
             with trio.CancelScope() as until_the_storm:
                 self.before_storm.add(until_the_storm)
                 await self.idle_until(ws)
-        except _LOST:
+        except LOST:
             self.result.counts["connections lost before the storm"] += 1
         finally:
             await ws.abort()
@@ -200,7 +199,7 @@ class Fleet:
             if await self.call(ws, stop) is not None:
                 outcome.stopped, outcome.acked_wh = True, outcome.sent_wh
             await self.idle_until(ws)
-        except _LOST:
+        except LOST:
             self.result.counts["connections lost after the storm"] += 1
         finally:
             await ws.aclose()

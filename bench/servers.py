@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from ocppcore.cli import GC_THRESHOLDS
+
 _OCPP = re.compile(rb"OCPP listening on ws://[^\s]+:(\d+)")
 _HTTP = re.compile(rb"HTTP API listening on http://[^\s]+:(\d+)")
 SERVER_CPU = 0
@@ -31,19 +33,23 @@ def load_cpus() -> set[int]:
     return (cpus - {SERVER_CPU}) or cpus
 
 
-def prepare_load_process() -> None:
-    """What a load process holding thousands of sockets needs: descriptors (the soft limit
-    lifted to the hard one) and the garbage-collector thresholds `ocppcore serve` uses, or its
-    own full collections (hundreds of ms with 10,000 connections) show up as server latency."""
+def _lift_file_limit() -> None:
+    """Thousands of sockets need thousands of descriptors: the soft limit goes to the hard one."""
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    gc.set_threshold(100_000, 50, 100)
+
+
+def prepare_load_process() -> None:
+    """What a load process holding thousands of sockets needs: descriptors, and the
+    garbage-collector thresholds `ocppcore serve` uses, or its own full collections (hundreds of
+    ms with 10,000 connections) show up as server latency."""
+    _lift_file_limit()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def _pinned() -> None:
     os.sched_setaffinity(0, {SERVER_CPU})
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    _lift_file_limit()
 
 
 def _start(

@@ -168,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 # --- serve ---------------------------------------------------------------------------------
 
 
+# The garbage collector's thresholds for a server holding thousands of connections (see _serve);
+# the benchmarks' load processes and echo ceiling use them too.
+GC_THRESHOLDS = (100_000, 50, 100)
+
+
 def _serve(args: argparse.Namespace, config: Config) -> int:
     _raise_open_file_limit()
     # Thousands of connections make a heap of millions of long-lived objects. With the default
@@ -175,7 +180,7 @@ def _serve(args: argparse.Namespace, config: Config) -> int:
     # collection are promoted, and full collections (a second each at 10,000 connections,
     # measured) follow every few seconds, stalling every charger. A larger young generation
     # lets them die young: full collections become rare (bench/README.md, `scale connected`).
-    gc.set_threshold(100_000, 50, 100)
+    gc.set_threshold(*GC_THRESHOLDS)
     trio.run(_serve_until_signalled, config)
     return 0
 
