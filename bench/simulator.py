@@ -7,7 +7,10 @@ voltage per phase, state of charge), StopTransaction with transactionData. It an
 central system's calls (RemoteStart/Stop, Reset, GetConfiguration, ChangeConfiguration,
 TriggerMessage, ChangeAvailability, UnlockConnector, ...). When the server goes away it
 reconnects with backoff and, as real chargers do, re-sends its unanswered transaction messages
-first, unchanged. Progress is shown every second; a summary at the end.
+first, unchanged. At the end of `--duration` every charger finishes its session
+(StopTransaction) and disconnects, so the central system is left with no open transactions;
+chargers that cannot within `STOP_GRACE` seconds (the server is gone) are cut off. Progress is
+shown every second; a summary at the end.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from bench.wsclient import Closed, RawWebSocket
 TRANSACTION_ACTIONS = frozenset({"StartTransaction", "MeterValues", "StopTransaction"})
 # What a lost connection raises; the charger then reconnects, as real ones do.
 _LOST = (Closed, trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError, OSError)
+STOP_GRACE = 10.0  # seconds a charger has after the deadline to stop its session
 
 
 def _now() -> str:
@@ -85,13 +89,15 @@ class Charger:
     # --- connection ------------------------------------------------------------------------
 
     async def run(self, deadline: float) -> None:
-        with trio.move_on_at(deadline):
+        """Charge until `deadline`, then finish the session under way and disconnect."""
+        with trio.move_on_at(deadline + STOP_GRACE):
             async with trio.open_nursery() as nursery:
                 send, receive = trio.open_memory_channel[str](8)
                 self.remote_start = send
                 nursery.start_soon(self._connection_loop)
-                nursery.start_soon(self._behaviour, receive)
                 nursery.start_soon(self._heartbeats)
+                await self._behaviour(receive, deadline)
+                nursery.cancel_scope.cancel()
 
     async def _connection_loop(self) -> None:
         backoff = 0.5
@@ -216,21 +222,27 @@ class Charger:
 
     # --- what a charger does ------------------------------------------------------------------
 
-    async def _behaviour(self, remote_starts: trio.MemoryReceiveChannel[str]) -> None:
-        await self.connected.wait()
-        while True:
+    async def _behaviour(
+        self, remote_starts: trio.MemoryReceiveChannel[str], deadline: float
+    ) -> None:
+        with trio.move_on_at(deadline):
+            await self.connected.wait()
+        while trio.current_time() < deadline:
             id_tag = None
-            with trio.move_on_after(self.rng.expovariate(1 / max(self.s.idle_seconds, 0.01))):
+            idle = self.rng.expovariate(1 / max(self.s.idle_seconds, 0.01))
+            with trio.move_on_at(min(trio.current_time() + idle, deadline)):
                 id_tag = await remote_starts.receive()
             if id_tag is None:
+                if trio.current_time() >= deadline:
+                    return
                 id_tag = f"TAG-{self.rng.randrange(1000):04d}"
                 authorized = await self.call("Authorize", {"idTag": id_tag})
                 if authorized.get("idTagInfo", {}).get("status") != "Accepted":
                     self.stats.add("authorizations refused")
                     continue
-            await self._session(id_tag)
+            await self._session(id_tag, deadline)
 
-    async def _session(self, id_tag: str) -> None:
+    async def _session(self, id_tag: str, deadline: float) -> None:
         await self.call(
             "StatusNotification", {"connectorId": 1, "errorCode": "NoError", "status": "Preparing"}
         )
@@ -252,7 +264,9 @@ class Charger:
         soc = self.rng.uniform(10, 60)
         self.stop_now = trio.Event()
         transaction_data = []
-        ends = trio.current_time() + self.rng.uniform(0.5, 1.5) * self.s.session_seconds
+        ends = min(
+            trio.current_time() + self.rng.uniform(0.5, 1.5) * self.s.session_seconds, deadline
+        )
         while trio.current_time() < ends and not self.stop_now.is_set():
             with trio.move_on_after(self.s.meter_interval):
                 await self.stop_now.wait()
