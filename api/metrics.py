@@ -19,6 +19,7 @@ class Metrics:
             ["action", "result"],
             registry=self.registry,
         )
+        self._message_children: dict[tuple[str, str], Counter] = {}
         self.batch_size = Histogram(
             "ocppcore_commit_batch_events",
             "Events per group commit",
@@ -42,7 +43,11 @@ class Metrics:
         self.connected.set_function(count)
 
     def observe_message(self, action: str, result: str) -> None:
-        self.messages.labels(action, result).inc()
+        # Once per OCPP message: the labelled child is looked up (under the client's lock) once.
+        child = self._message_children.get((action, result))
+        if child is None:
+            child = self._message_children[action, result] = self.messages.labels(action, result)
+        child.inc()
 
     def observe_commit(self, events: int, seconds: float) -> None:
         self.batch_size.observe(events)
