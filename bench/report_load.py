@@ -24,16 +24,18 @@ from bench.procstat import rss_mb
 from bench.servers import Ocppcore, load_cpus
 from bench.wsclient import RawWebSocket
 
+REPORT_TIMEOUT_S = 600.0
 
-async def _chargers(port: int, count: int, rate: float, seconds: float) -> list[int]:
+
+async def _chargers(port: int, count: int, rate: float, stop: trio.Event) -> list[int]:
+    """`count` chargers, each connected once, sending MeterValues at `rate` until `stop`."""
     latencies: list[int] = []
 
     async def charger(n: int) -> None:
         ws = await RawWebSocket.connect("127.0.0.1", port, f"/ocpp/RPT-{os.getpid()}-{n}")
         try:
-            stop = trio.current_time() + seconds
             seq = 0
-            while trio.current_time() < stop:
+            while not stop.is_set():
                 seq += 1
                 frame = (
                     f'[2,"m{seq}","MeterValues",{{"connectorId":1,"meterValue":[{{"timestamp":'
@@ -43,7 +45,8 @@ async def _chargers(port: int, count: int, rate: float, seconds: float) -> list[
                 await ws.send_text(frame)
                 await ws.receive_text()
                 latencies.append(int((time.perf_counter() - t) * 1e6))
-                await trio.sleep(1 / rate)
+                with trio.move_on_after(1 / rate):
+                    await stop.wait()
         finally:
             await ws.aclose()
 
@@ -57,7 +60,11 @@ async def _run(
     http_port: int, ocpp_port: int, key: str, pid: int, chargers: int, rate: float
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
-    result["ocpp_idle_ms"] = summary(await _chargers(ocpp_port, chargers, rate, 5), ("p50", "p99"))
+    idle_over = trio.Event()
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(_stop_after, 5.0, idle_over)
+        idle = await _chargers(ocpp_port, chargers, rate, idle_over)
+    result["ocpp_idle_ms"] = summary(idle, ("p50", "p99"))
     baseline = {kind: rss_mb(pid, kind) for kind in ("RssAnon", "RssFile")}
     peak = dict(baseline)
     connection = await HttpConnection.open("127.0.0.1", http_port)
@@ -73,21 +80,21 @@ async def _run(
     done = trio.Event()
 
     async def load() -> None:
-        while not done.is_set():
-            during.extend(await _chargers(ocpp_port, chargers, rate, 1))
+        during.extend(await _chargers(ocpp_port, chargers, rate, done))
 
     async with trio.open_nursery() as nursery:
         nursery.start_soon(load)
-        while True:
-            for kind in peak:
-                peak[kind] = max(peak[kind], rss_mb(pid, kind))
-            status, answer = await connection.get(
-                f"/v1/reports/{report_id}", {"Authorization": headers["Authorization"]}
-            )
-            report = json.loads(answer)
-            if report["status"] != "pending":
-                break
-            await trio.sleep(0.05)
+        with trio.fail_after(REPORT_TIMEOUT_S):
+            while True:
+                for kind in peak:
+                    peak[kind] = max(peak[kind], rss_mb(pid, kind))
+                status, answer = await connection.get(
+                    f"/v1/reports/{report_id}", {"Authorization": headers["Authorization"]}
+                )
+                report = json.loads(answer)
+                if report["status"] != "pending":
+                    break
+                await trio.sleep(0.05)
         result["report_s"] = round(time.perf_counter() - started, 2)
         done.set()
     await connection.aclose()
@@ -97,6 +104,11 @@ async def _run(
     result["mapped_file_growth_mb"] = round(peak["RssFile"] - baseline["RssFile"], 1)
     result["ocpp_during_report_ms"] = summary(during, ("p50", "p99"))
     return result
+
+
+async def _stop_after(seconds: float, stop: trio.Event) -> None:
+    await trio.sleep(seconds)
+    stop.set()
 
 
 def main(argv: list[str] | None = None) -> int:
