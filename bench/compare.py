@@ -6,7 +6,8 @@ CPU 1:
 - ocppcore (durable: every answer after an fsync'd commit);
 - the peer: a central system on the `ocpp` library (asyncio, `websockets`, schema validation
   on), storing nothing (`bench/peer_ocpp.py`);
-- the ceiling: trio-websocket + msgspec answering at once (`bench/echo_server.py`).
+- two ceilings, msgspec answering at once with no work (`bench/echo_server.py`): on
+  trio-websocket, and on ocppcore's own WebSocket layer (what the server runs on).
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from bench.servers import Peer
 SERVERS = {
     "ocppcore": None,  # started by the load run itself, on a fresh data directory
     "peer (ocpp library)": ["-m", "bench.peer_ocpp", "0"],
-    "ceiling (echo)": ["-m", "bench.echo_server", "0"],
+    "ceiling (echo)": ["-m", "bench.echo_server", "0", "trio-websocket"],
+    "own layer (echo)": ["-m", "bench.echo_server", "0", "ocppcore"],
 }
 
 
@@ -62,16 +64,24 @@ def main(argv: list[str] | None = None) -> int:
                 "p99_ms": result["latency_ms"]["p99"],
                 "errors": result["errors"] + result["timeouts"],
             }
-        ours, peer, ceiling = (row[n]["msg_per_s"] for n in SERVERS)
+        ours, peer, ceiling, own = (row[n]["msg_per_s"] for n in SERVERS)
         row["vs peer"] = round(ours / peer, 2) if peer else None
         row["of ceiling"] = round(ours / ceiling, 2) if ceiling else None
+        row["of own layer"] = round(ours / own, 2) if own else None
         rows.append(row)
     if args.json:
         print(json.dumps(rows))
         return 0
     names = list(SERVERS)
-    print(f"{'chargers':>8}  " + "  ".join(f"{n:>22}" for n in names) + "   vs peer  of ceiling")
+    print(
+        f"{'chargers':>8}  "
+        + "  ".join(f"{n:>22}" for n in names)
+        + "   vs peer  of ceiling  of own layer"
+    )
     for row in rows:
         cells = "  ".join(f"{row[n]['msg_per_s']:>13,} msg/s" + " " * 3 for n in names)
-        print(f"{row['chargers']:>8}  {cells}   {row['vs peer']:>6}x  {row['of ceiling']:>8.0%}")
+        print(
+            f"{row['chargers']:>8}  {cells}   {row['vs peer']:>6}x  {row['of ceiling']:>8.0%}"
+            f"  {row['of own layer']:>12.0%}"
+        )
     return 0

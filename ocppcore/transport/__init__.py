@@ -1,1 +1,2 @@
-"""The only ocppcore code that does network I/O (trio, trio-websocket)."""
+"""The only ocppcore code that does network I/O: the WebSocket layer (trio streams, wsproto) and
+the OCPP-J listener on it."""

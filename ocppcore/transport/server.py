@@ -13,12 +13,11 @@ import logging
 import secrets
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 
 import trio
-from trio_websocket import ConnectionClosed, WebSocketConnection, WebSocketRequest, serve_websocket
 
 from ocppcore import errors
 from ocppcore.clock import now_ms
@@ -48,6 +47,12 @@ from ocppcore.transport.handshake import (
     basic_credentials,
     choose_subprotocol,
     parse_path,
+)
+from ocppcore.transport.websocket import (
+    ConnectionClosed,
+    HandshakeRequest,
+    WebSocket,
+    serve_websocket,
 )
 from ocppcore.v16 import ACTION_OF_REQUEST
 from ocppcore.v16.types import Payload
@@ -85,7 +90,7 @@ class OcppSettings:
 class Connection:
     station_id: str
     charge_point_id: str
-    ws: WebSocketConnection
+    ws: WebSocket
     session: ChargePointSession
     id: int = field(default_factory=lambda: secrets.randbits(62))
     stopping: bool = False
@@ -98,7 +103,7 @@ class Connection:
     read_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     # Outbound CALLs: one outstanding (call_lock), the others wait in a bounded queue. Most
     # chargers never get a command, so the lock is made on the first one. (Frames need no lock
-    # of ours: trio-websocket sends each whole, in order, under its own.)
+    # of ours: the WebSocket sends each whole, in order, under its own.)
     call_lock: trio.Lock | None = None
     queued: int = 0
     answer: trio.MemorySendChannel[Inbound] | None = None
@@ -120,27 +125,6 @@ class Connection:
         # A dead peer never completes the closing handshake: do not wait for it forever.
         with trio.move_on_after(self.close_wait):
             await self.ws.aclose(self.close_code, self.close_reason)
-
-
-class _Opened:
-    """Stands in for wsproto's handshake machine once the connection is open."""
-
-    def events(self) -> Iterator[object]:
-        return iter(())
-
-
-_OPENED = _Opened()
-
-
-def _release_handshake_state(ws: WebSocketConnection) -> None:
-    """trio-websocket keeps wsproto's HTTP/1.1 handshake machine (an h11 connection, the
-    request, their buffers) for the life of the connection: about 2.5 kB each, 25 MB at 10,000
-    chargers. Once the connection is open wsproto only uses its frame protocol and asks the
-    handshake for nothing but (no more) events, so it is replaced. Guarded: if a later
-    trio-websocket or wsproto is shaped differently, nothing is changed."""
-    protocol = getattr(ws, "_wsproto", None)
-    if getattr(protocol, "connection", None) is not None and hasattr(protocol, "handshake"):
-        protocol.handshake = _OPENED  # type: ignore[union-attr]
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,22 +168,20 @@ class OcppServer:
         s = self.settings
         async with trio.open_nursery() as handlers, trio.open_nursery() as listener:
             self._listener_scope = listener.cancel_scope
-            server = await listener.start(
+            port = await listener.start(
                 partial(
                     serve_websocket,
                     self._handle,
                     s.host,
                     s.port,
-                    None,
                     handler_nursery=handlers,
                     max_message_size=s.max_frame_size,
-                    connect_timeout=s.handshake_timeout,
-                    disconnect_timeout=s.ping_timeout,
+                    handshake_timeout=s.handshake_timeout,
                 )
             )
             listener.start_soon(self._keepalive, listener)
-            log.info("OCPP listening on ws://%s:%d", s.host, server.port)
-            task_status.started(server.port)
+            log.info("OCPP listening on ws://%s:%d", s.host, port)
+            task_status.started(port)
             # The listener was cancelled by `shutdown`; the handlers nursery now waits for the
             # connections to close.
 
@@ -212,7 +194,7 @@ class OcppServer:
 
     # --- handshake ---------------------------------------------------------------------
 
-    async def _handle(self, request: WebSocketRequest) -> None:
+    async def _handle(self, request: HandshakeRequest) -> None:
         if not self._accepting:
             await request.reject(503)
             return
@@ -227,14 +209,13 @@ class OcppServer:
             extra = [(b"WWW-Authenticate", b'Basic realm="ocppcore"')] if status == 401 else None
             await request.reject(status, extra_headers=extra)
             return
-        ws = await request.accept(subprotocol=subprotocol)
-        _release_handshake_state(ws)
+        ws = await request.accept(subprotocol)
         session = ChargePointSession(station.charge_point_id, self._handled)
         connection = Connection(station.id, station.charge_point_id, ws, session)
         del station  # not kept alive for as long as the connection lasts
         await self._run(connection)
 
-    async def _identify(self, request: WebSocketRequest) -> tuple[StationRecord | None, int]:
+    async def _identify(self, request: HandshakeRequest) -> tuple[StationRecord | None, int]:
         target = parse_path(request.path)
         if target is None:
             return None, 404
@@ -325,7 +306,7 @@ class OcppServer:
                 try:
                     message = await ws.get_message()
                 except ConnectionClosed as exc:
-                    log.info("%s: closed by peer (%s)", connection.charge_point_id, exc.reason)
+                    log.info("%s: closed (%s)", connection.charge_point_id, exc)
                     return
                 finally:
                     connection.reading = False
