@@ -320,10 +320,21 @@ class OcppServer:
                     break
                 reply = await self._process(connection, message)
                 if reply is not None:
-                    try:
-                        await ws.send_message(reply)
-                    except ConnectionClosed:
-                        return
+                    # A peer that stops reading would hold this task in the send for as long
+                    # as TCP lets it: like one that does not answer a ping, it is dropped.
+                    with trio.move_on_after(self.settings.ping_timeout) as sending:
+                        try:
+                            await ws.send_message(reply)
+                        except ConnectionClosed:
+                            return
+                    if sending.cancelled_caught:
+                        log.warning(
+                            "%s: answer not taken within %.0fs, dropping",
+                            connection.charge_point_id,
+                            self.settings.ping_timeout,
+                        )
+                        connection.stop_reading(CLOSE_POLICY, "not reading", close_wait=0)
+                        break
         # Replaced, dropped by keepalive, binary frame, or shutting down.
         await connection.close()
 

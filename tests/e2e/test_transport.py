@@ -19,6 +19,7 @@ from wsproto.handshake import H11Handshake
 from bench.wsclient import RawWebSocket
 from ocppcore.handlers import central
 from ocppcore.service import Service
+from ocppcore.transport.websocket import WebSocket
 from tests.conftest import BOOT, CallFailed, ServiceFactory, connect, register, store_of, wait_until
 
 
@@ -191,6 +192,40 @@ async def test_dead_peer_is_dropped(start_service: ServiceFactory) -> None:
         return station is not None and not station.online
 
     await wait_until(offline)
+
+
+async def test_a_peer_that_stops_reading_is_dropped(
+    start_service: ServiceFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A charger that never reads leaves the server's send waiting for TCP window space for as
+    # long as TCP allows (forever, with zero-window probes answered): simulated by a send that
+    # never completes for this one connection.
+    svc = await start_service(allow_unknown_chargers=True, ping_timeout=0.3)
+    assert svc.ocpp is not None
+    send = WebSocket.send_message
+    stuck: list[WebSocket] = []
+
+    async def send_message(self: WebSocket, message: str | bytes) -> None:
+        if self in stuck:
+            await trio.sleep_forever()
+        await send(self, message)
+
+    monkeypatch.setattr(WebSocket, "send_message", send_message)
+    with trio.fail_after(5):
+        async with connect(svc, "CP-DEAF") as cp:
+            await cp.call("Heartbeat", {})
+            stuck.append(svc.ocpp.connections[next(iter(svc.ocpp.connections))].ws)
+            await cp.send_raw('[2,"h2","Heartbeat",{}]')
+            with pytest.raises(ConnectionClosed):
+                await cp.ws.get_message()
+
+    def offline() -> bool:
+        with store_of(svc).read() as reader:
+            station = reader.station_by_charge_point_id("CP-DEAF")
+        return station is not None and not station.online
+
+    await wait_until(offline)
+    assert svc.ocpp.connections == {}
 
 
 async def test_a_live_peer_is_pinged_every_interval_and_kept(start_service: ServiceFactory) -> None:
