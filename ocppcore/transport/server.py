@@ -98,8 +98,10 @@ class Connection:
     close_reason: str = "server shutting down"
     close_wait: float = 5.0
     # Only a wait for the next message may be cancelled, never the answer in hand: `reading`
-    # tells stop_reading whether cancelling `read_scope` is safe right now.
+    # tells stop_reading whether cancelling `read_scope` is safe right now. An answer being
+    # sent (`sending`) is abandoned only when the peer is gone (it will not take it anyway).
     reading: bool = False
+    sending: bool = False
     read_scope: trio.CancelScope = field(default_factory=trio.CancelScope)
     # Outbound CALLs: one outstanding (call_lock), the others wait in a bounded queue. Most
     # chargers never get a command, so the lock is made on the first one. (Frames need no lock
@@ -109,16 +111,19 @@ class Connection:
     answer: trio.MemorySendChannel[Inbound] | None = None
     closed: bool = False
 
-    def stop_reading(self, code: int, reason: str, *, close_wait: float = 5.0) -> None:
+    def stop_reading(
+        self, code: int, reason: str, *, close_wait: float = 5.0, peer_gone: bool = False
+    ) -> None:
         """End this connection once the message in hand is answered.
 
         `close_wait` bounds how long the closing handshake may take: a peer that stopped
-        answering pings gets no more grace than it got for its pong.
+        answering pings gets no more grace than it got for its pong. When `peer_gone`, an
+        answer stuck in the send (the peer stopped reading) is abandoned too.
         """
         if not self.stopping:
             self.stopping, self.close_code, self.close_reason = True, code, reason
             self.close_wait = close_wait
-        if self.reading:
+        if self.reading or (peer_gone and self.sending):
             self.read_scope.cancel()
 
     async def close(self) -> None:
@@ -320,21 +325,15 @@ class OcppServer:
                     break
                 reply = await self._process(connection, message)
                 if reply is not None:
-                    # A peer that stops reading would hold this task in the send for as long
-                    # as TCP lets it: like one that does not answer a ping, it is dropped.
-                    with trio.move_on_after(self.settings.ping_timeout) as sending:
-                        try:
-                            await ws.send_message(reply)
-                        except ConnectionClosed:
-                            return
-                    if sending.cancelled_caught:
-                        log.warning(
-                            "%s: answer not taken within %.0fs, dropping",
-                            connection.charge_point_id,
-                            self.settings.ping_timeout,
-                        )
-                        connection.stop_reading(CLOSE_POLICY, "not reading", close_wait=0)
-                        break
+                    # A peer that stops reading holds this send (and the pings queued behind
+                    # it) for as long as TCP lets it: the keepalive then abandons the send.
+                    connection.sending = True
+                    try:
+                        await ws.send_message(reply)
+                    except ConnectionClosed:
+                        return
+                    finally:
+                        connection.sending = False
         # Replaced, dropped by keepalive, binary frame, or shutting down.
         await connection.close()
 
@@ -487,4 +486,6 @@ class OcppServer:
                 return
         if scope.cancelled_caught:
             log.warning("%s: no pong within %.0fs, dropping", connection.charge_point_id, timeout)
-            connection.stop_reading(CLOSE_POLICY, "keepalive timeout", close_wait=timeout)
+            connection.stop_reading(
+                CLOSE_POLICY, "keepalive timeout", close_wait=timeout, peer_gone=True
+            )
