@@ -33,24 +33,21 @@ def _answer(message: str | bytes) -> str:
     return _encoder.encode((3, unique_id, payload)).decode()
 
 
-async def _trio_websocket(request: trio_websocket.WebSocketRequest) -> None:
-    ws = await request.accept(subprotocol="ocpp1.6")
+async def _echo(ws: trio_websocket.WebSocketConnection | websocket.WebSocket, closed: type) -> None:
     while True:
         try:
             message = await ws.get_message()
-        except trio_websocket.ConnectionClosed:
+        except closed:
             return
         await ws.send_message(_answer(message))
+
+
+async def _trio_websocket(request: trio_websocket.WebSocketRequest) -> None:
+    await _echo(await request.accept(subprotocol="ocpp1.6"), trio_websocket.ConnectionClosed)
 
 
 async def _ocppcore(request: websocket.HandshakeRequest) -> None:
-    ws = await request.accept("ocpp1.6")
-    while True:
-        try:
-            message = await ws.get_message()
-        except websocket.ConnectionClosed:
-            return
-        await ws.send_message(_answer(message))
+    await _echo(await request.accept("ocpp1.6"), websocket.ConnectionClosed)
 
 
 async def main(port: int, layer: str) -> None:
