@@ -253,6 +253,8 @@ async def _serve_one(
             request = await _read_request(stream, max_message_size)
         if request is not None:
             await handler(request)
+    except Exception:  # one connection's failure must not take the listener down
+        log.exception("connection from %s failed", _remote(stream))
     finally:
         with trio.CancelScope(shield=True):
             await stream.aclose()

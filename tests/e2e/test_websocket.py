@@ -69,6 +69,8 @@ async def echo(nursery: trio.Nursery) -> AsyncIterator[tuple[int, list[Connectio
     ended: list[ConnectionClosed] = []
 
     async def handle(request: HandshakeRequest) -> None:
+        if request.path == "/bug":
+            raise RuntimeError("a handler bug")
         if request.path != "/echo":
             await request.reject(404)
             return
@@ -206,3 +208,16 @@ async def test_a_silent_client_is_dropped_after_the_handshake_timeout(
     await stream.send_all(UPGRADE[:20])  # and then nothing
     with trio.fail_after(3):
         assert await stream.receive_some() == b""
+
+
+async def test_a_failing_handler_costs_only_its_connection(
+    echo: tuple[int, list[ConnectionClosed]], caplog: pytest.LogCaptureFixture
+) -> None:
+    with trio.fail_after(5):
+        peer = Peer(await trio.open_tcp_stream("127.0.0.1", echo[0]))
+        await peer.stream.send_all(UPGRADE.replace(b"/echo", b"/bug"))
+        assert await peer.eof()
+        peer, _ = await open_peer(echo[0])  # the listener serves on
+        await peer.stream.send_all(frame(b"still here"))
+        assert await peer.receive_frame() == (TEXT, b"still here")
+    assert "a handler bug" in caplog.text
