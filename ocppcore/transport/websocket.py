@@ -84,8 +84,12 @@ class WebSocket:
         while True:
             for event in self._protocol.events():
                 if isinstance(event, Message):
-                    parts.append(event.data)
-                    size += len(event.data)
+                    data = event.data
+                    parts.append(data)
+                    # The limit is in bytes; wsproto hands text over decoded.
+                    size += len(
+                        data.encode() if isinstance(data, str) and not data.isascii() else data
+                    )
                     if size > self.max_message_size:
                         reason = f"message over {self.max_message_size} bytes"
                         await self.aclose(CLOSE_TOO_BIG, reason)

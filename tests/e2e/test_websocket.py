@@ -160,6 +160,7 @@ async def test_a_vanished_peer_ends_the_connection_with_1006(
         (frame(b"hello", masked=False), 1002),  # clients must mask their frames
         (frame(b"x" * 1025), 1009),  # over max_message_size
         (frame(b"x" * 600, fin=False) + frame(b"x" * 600, 0), 1009),  # so is the sum of fragments
+        (frame("é".encode() * 600), 1009),  # the limit is in bytes, not characters
     ],
 )
 async def test_protocol_violations_close_with_their_code(
