@@ -241,20 +241,35 @@ async def serve_websocket(
     task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED,
 ) -> None:
     """Accept TCP connections on (host, port) and run `handler` for each upgrade request in
-    `handler_nursery`; reports the bound port. The socket is closed when `handler` returns."""
+    `handler_nursery`; reports the bound port. The socket is closed when `handler` returns.
+    Once this is cancelled (the listener stops), requests still being read are given up, so
+    a client that never sends one does not hold up a shutdown."""
     listeners = await trio.open_tcp_listeners(port, host=host)
-    serve_one = partial(_serve_one, handler, max_message_size, handshake_timeout)
+    reading: set[trio.CancelScope] = set()
+    serve_one = partial(_serve_one, handler, max_message_size, handshake_timeout, reading)
     task_status.started(listeners[0].socket.getsockname()[1])
-    await trio.serve_listeners(serve_one, listeners, handler_nursery=handler_nursery)
+    try:
+        await trio.serve_listeners(serve_one, listeners, handler_nursery=handler_nursery)
+    finally:
+        for scope in reading:
+            scope.cancel()
 
 
 async def _serve_one(
-    handler: Handler, max_message_size: int, handshake_timeout: float, stream: trio.SocketStream
+    handler: Handler,
+    max_message_size: int,
+    handshake_timeout: float,
+    reading: set[trio.CancelScope],
+    stream: trio.SocketStream,
 ) -> None:
     try:
         request = None
-        with trio.move_on_after(handshake_timeout):
-            request = await _read_request(stream, max_message_size)
+        with trio.move_on_after(handshake_timeout) as scope:
+            reading.add(scope)
+            try:
+                request = await _read_request(stream, max_message_size)
+            finally:
+                reading.discard(scope)
         if request is not None:
             await handler(request)
     except Exception:  # one connection's failure must not take the listener down

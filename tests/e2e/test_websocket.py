@@ -222,3 +222,26 @@ async def test_a_failing_handler_costs_only_its_connection(
         await peer.stream.send_all(frame(b"still here"))
         assert await peer.receive_frame() == (TEXT, b"still here")
     assert "a handler bug" in caplog.text
+
+
+async def test_stopping_the_listener_gives_up_requests_being_read() -> None:
+    async def never_called(request: HandshakeRequest) -> None:
+        raise AssertionError("no request was sent")
+
+    with trio.fail_after(5):  # the handshake timeout is 60 s: it must not be waited for
+        async with trio.open_nursery() as handlers, trio.open_nursery() as listener:
+            serve = partial(
+                serve_websocket,
+                never_called,
+                "127.0.0.1",
+                0,
+                handler_nursery=handlers,
+                max_message_size=1024,
+                handshake_timeout=60.0,
+            )
+            port = await listener.start(serve)
+            stream = await trio.open_tcp_stream("127.0.0.1", port)
+            await stream.send_all(UPGRADE[:20])  # and then nothing
+            await trio.sleep(0.2)  # time to be accepted (if not, the backlog closes it anyway)
+            listener.cancel_scope.cancel()
+        assert await Peer(stream).eof()
