@@ -4,6 +4,7 @@ limits, replacement of connections, keepalive and graceful shutdown."""
 from __future__ import annotations
 
 import base64
+import contextlib
 import gc
 import types
 import weakref
@@ -196,7 +197,8 @@ async def test_dead_peer_is_dropped(start_service: ServiceFactory) -> None:
 async def test_a_peer_that_stops_reading_is_dropped(start_service: ServiceFactory) -> None:
     # It keeps sending but never reads: the answers fill its socket buffers, the server's send
     # waits for window space for as long as TCP allows, and a ping cannot get past it.
-    svc = await start_service(allow_unknown_chargers=True, ping_interval=0.2, ping_timeout=0.3)
+    svc = await start_service(allow_unknown_chargers=True, ping_interval=2.0, ping_timeout=0.3)
+    assert svc.ocpp is not None
     sock = trio.socket.socket()
     sock.setsockopt(trio.socket.SOL_SOCKET, trio.socket.SO_RCVBUF, 4096)
     await sock.connect(("127.0.0.1", svc.ocpp_port))
@@ -208,17 +210,32 @@ async def test_a_peer_that_stops_reading_is_dropped(start_service: ServiceFactor
     )
     await stream.send_all(handshake.encode())
     assert (await stream.receive_some()).startswith(b"HTTP/1.1 101")
-    heartbeat = RawWebSocket.frame(b'[2,"h","Heartbeat",{}]')
-    with trio.fail_after(20), pytest.raises(trio.BrokenResourceError):
-        while True:  # until the server gives up on us and resets the connection
-            await stream.send_all(heartbeat * 64)
 
-    def offline() -> bool:
+    def online() -> bool:
         with store_of(svc).read() as reader:
             station = reader.station_by_charge_point_id("CP-DEAF")
-        return station is not None and not station.online
+        return station is not None and station.online
 
-    await wait_until(offline)
+    await wait_until(online)
+    (connection,) = svc.ocpp.connections.values()
+    heartbeats = RawWebSocket.frame(b'[2,"h","Heartbeat",{}]') * 64
+    sent_at = [trio.current_time()]
+
+    async def flood() -> None:
+        with contextlib.suppress(trio.BrokenResourceError):
+            while True:
+                await stream.send_all(heartbeats)
+                sent_at.append(trio.current_time())
+
+    async with trio.open_nursery() as nursery:
+        nursery.start_soon(flood)
+        # The server stopped reading us: its send is stuck (well before the first ping at 2 s).
+        await wait_until(lambda: trio.current_time() - sent_at[-1] > 0.3)
+        assert connection.sending
+        await wait_until(lambda: not online())  # the keepalive gave up on it
+        nursery.cancel_scope.cancel()
+    assert svc.ocpp.connections == {}
+    assert connection.closed and connection.ws.closed is not None
     await stream.aclose()
 
 
