@@ -27,6 +27,7 @@ from tests.conftest import (
     new_account,
     register,
     store_of,
+    wait_until,
 )
 
 SEED_KEYS = [
@@ -112,9 +113,19 @@ async def test_an_ocpp_session_in_the_seed_shape(start_service: ServiceFactory) 
                 len((await client.get("/v1/charging_sessions", params=params)).json()["data"])
                 == expected
             ), params
-        station = (await client.get(f"/v1/charging_stations/{active['charging_station']}")).json()
-        assert station["charge_point_id"] == "CP-17" and station["online"] is False
-        assert station["boot"]["vendor"] == "Acme"
+        station_url = f"/v1/charging_stations/{active['charging_station']}"
+        station = (await client.get(station_url)).json()
+        assert station["charge_point_id"] == "CP-17" and station["boot"]["vendor"] == "Acme"
+
+    # The server records the disconnection once it has seen the socket close.
+    def offline() -> bool:
+        with store_of(svc).read() as reader:
+            record = reader.station_by_charge_point_id("CP-17")
+        return record is not None and not record.online
+
+    await wait_until(offline)
+    async with http(svc, key) as client:
+        assert (await client.get(station_url)).json()["online"] is False
 
 
 # --- the walk properties ---------------------------------------------------------------------
