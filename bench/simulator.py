@@ -240,6 +240,8 @@ class Charger:
                 if authorized.get("idTagInfo", {}).get("status") != "Accepted":
                     self.stats.add("authorizations refused")
                     continue
+                if trio.current_time() >= deadline:
+                    return  # the run ended while authorizing: no session to start
             await self._session(id_tag, deadline)
 
     async def _session(self, id_tag: str, deadline: float) -> None:

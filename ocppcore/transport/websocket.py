@@ -147,11 +147,9 @@ class WebSocket:
 
     async def _send(self, event: Event) -> None:
         async with self._lock:
-            if self.closed is not None and self._protocol.state is ConnectionState.CLOSED:
-                raise self.closed
             try:
                 data = self._protocol.send(event)
-            except LocalProtocolError:
+            except LocalProtocolError:  # not open any more
                 raise self.closed or ConnectionClosed(CLOSE_ABNORMAL) from None
             try:
                 await self._stream.send_all(data)

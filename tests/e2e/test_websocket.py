@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 
 import pytest
@@ -63,6 +63,23 @@ class Peer:
             return True
 
 
+def serving(
+    handler: Callable[[HandshakeRequest], Awaitable[None]],
+    handlers: trio.Nursery,
+    handshake_timeout: float = 0.5,
+) -> Callable[..., Awaitable[None]]:
+    """The layer on an ephemeral loopback port, for `nursery.start` (which reports the port)."""
+    return partial(
+        serve_websocket,
+        handler,
+        "127.0.0.1",
+        0,
+        handler_nursery=handlers,
+        max_message_size=1024,
+        handshake_timeout=handshake_timeout,
+    )
+
+
 @pytest.fixture
 async def echo(nursery: trio.Nursery) -> AsyncIterator[tuple[int, list[ConnectionClosed]]]:
     """An echo server on the layer: every message back, every way a connection ended kept."""
@@ -81,16 +98,7 @@ async def echo(nursery: trio.Nursery) -> AsyncIterator[tuple[int, list[Connectio
         except ConnectionClosed as closed:
             ended.append(closed)
 
-    serve = partial(
-        serve_websocket,
-        handle,
-        "127.0.0.1",
-        0,
-        handler_nursery=nursery,
-        max_message_size=1024,
-        handshake_timeout=0.5,
-    )
-    port = await nursery.start(serve)
+    port = await nursery.start(serving(handle, nursery))
     yield port, ended
 
 
@@ -230,16 +238,7 @@ async def test_stopping_the_listener_gives_up_requests_being_read() -> None:
 
     with trio.fail_after(5):  # the handshake timeout is 60 s: it must not be waited for
         async with trio.open_nursery() as handlers, trio.open_nursery() as listener:
-            serve = partial(
-                serve_websocket,
-                never_called,
-                "127.0.0.1",
-                0,
-                handler_nursery=handlers,
-                max_message_size=1024,
-                handshake_timeout=60.0,
-            )
-            port = await listener.start(serve)
+            port = await listener.start(serving(never_called, handlers, handshake_timeout=60.0))
             stream = await trio.open_tcp_stream("127.0.0.1", port)
             await stream.send_all(UPGRADE[:20])  # and then nothing
             await trio.sleep(0.2)  # time to be accepted (if not, the backlog closes it anyway)
