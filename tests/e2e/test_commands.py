@@ -10,7 +10,16 @@ import msgspec
 import trio
 
 from ocppcore.service import Service
-from tests.conftest import BOOT, CallFailed, Charger, connect, http, new_account, store_of
+from tests.conftest import (
+    BOOT,
+    CallFailed,
+    Charger,
+    connect,
+    http,
+    new_account,
+    store_of,
+    wait_until,
+)
 
 Answer = Callable[[str, dict[str, Any]], Any]  # (action, payload) -> frame tail, or None: silence
 
@@ -191,7 +200,8 @@ async def test_replaced_connection_while_a_command_is_outstanding(
 ) -> None:
     key, station = await setup(service, "CP-C5")
     async with http(service, key) as client, connect(service, "CP-C5") as old:
-        nursery.start_soon(answer_calls, old, lambda a, p: None)  # never answers
+        seen: list[str] = []
+        nursery.start_soon(answer_calls, old, lambda a, p: None, seen)  # never answers
         outcome: list[Any] = []
 
         async def command() -> None:
@@ -204,7 +214,7 @@ async def test_replaced_connection_while_a_command_is_outstanding(
 
         async with trio.open_nursery() as inner:
             inner.start_soon(command)
-            await trio.sleep(0.2)
+            await wait_until(lambda: seen == ["ClearCache"])  # outstanding on the old connection
             async with connect(service, "CP-C5") as new:
                 nursery.start_soon(answer_calls, new, accept)
                 with trio.fail_after(5):
