@@ -189,7 +189,7 @@ def _machine(_: Any) -> list[str]:
                 cpu = line.split(":", 1)[1].strip()
                 break
     memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    packages = ["trio", "trio-websocket", "wsproto", "msgspec", "lmdb", "hypercorn", "quart-trio"]
+    packages = ["trio", "trio-websocket", "h11", "msgspec", "lmdb", "hypercorn", "quart-trio"]
     versions = ", ".join(f"{p} {metadata.version(p)}" for p in packages)
     peer = ", ".join(f"{p} {metadata.version(p)}" for p in ("ocpp", "websockets"))
     return [

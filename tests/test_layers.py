@@ -25,6 +25,7 @@ def imported_by(module: str) -> set[str]:
         "ocppcore.session",
         "ocppcore.v16",
         "ocppcore.handlers.central",
+        "ocppcore.transport.rfc6455",
     ],
 )
 def test_protocol_and_handlers_import_no_io_library(module: str) -> None:

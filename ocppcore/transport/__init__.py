@@ -1,2 +1,3 @@
-"""The only ocppcore code that does network I/O: the WebSocket layer (trio streams, wsproto) and
-the OCPP-J listener on it."""
+"""The only ocppcore code that does network I/O: the WebSocket layer (`websocket`: trio
+streams, h11 for the upgrade, `rfc6455` for the protocol without I/O) and the OCPP-J listener
+on it (`server`)."""

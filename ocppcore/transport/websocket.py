@@ -1,4 +1,5 @@
-"""The server side of WebSocket (RFC 6455) on trio streams, over wsproto's sans-I/O protocol.
+"""The server side of WebSocket (RFC 6455) on trio streams: h11 reads the upgrade request,
+`rfc6455` checks it and does the framing.
 
 Just what an OCPP-J central system needs, with no task or channel of its own per connection:
 the task that serves a connection reads its messages itself (`get_message`), so a message goes
@@ -6,7 +7,7 @@ from the socket to its handler without a hop between tasks. Control frames are d
 they arrive: pings answered, pongs handed to the pending `ping`, a close answered and raised
 as `ConnectionClosed`. Sends may come from several tasks (replies, keepalive pings, commands
 from the HTTP API); a lock keeps each frame whole. Once a connection is open only the frame
-protocol is kept; the HTTP upgrade machinery is dropped.
+reader is kept; the HTTP machinery is dropped.
 """
 
 from __future__ import annotations
@@ -16,28 +17,31 @@ import logging
 from collections.abc import Awaitable, Callable
 from functools import partial
 
+import h11
 import trio
-from wsproto import ConnectionType, WSConnection
-from wsproto.connection import Connection, ConnectionState
-from wsproto.events import (
-    AcceptConnection,
-    BytesMessage,
-    CloseConnection,
-    Event,
-    Message,
-    Ping,
-    Pong,
-    RejectConnection,
-    Request,
-    TextMessage,
+
+from ocppcore.transport.rfc6455 import (
+    BINARY,
+    CLOSE,
+    CLOSE_NORMAL,
+    PING,
+    PONG,
+    TEXT,
+    FrameReader,
+    HandshakeError,
+    ProtocolError,
+    accept_headers,
+    check_upgrade,
+    encode_close,
+    encode_frame,
+    parse_close,
 )
-from wsproto.utilities import LocalProtocolError, RemoteProtocolError
 
 log = logging.getLogger(__name__)
 
 RECEIVE_SIZE = 65536
 CLOSE_ABNORMAL = 1006  # no close frame: the peer vanished
-CLOSE_TOO_BIG = 1009
+MAX_REQUEST_HEAD = 16384
 
 _LOST = (trio.BrokenResourceError, trio.ClosedResourceError, OSError)
 
@@ -65,78 +69,73 @@ def _remote(stream: trio.SocketStream) -> str:
 class WebSocket:
     """One open connection."""
 
-    __slots__ = ("_lock", "_pong", "_protocol", "_stream", "closed", "max_message_size", "remote")
+    __slots__ = ("_closing", "_lock", "_pong", "_reader", "_stream", "closed", "remote")
 
-    def __init__(self, stream: trio.SocketStream, protocol: Connection, max_message_size: int):
+    def __init__(self, stream: trio.SocketStream, reader: FrameReader) -> None:
         self._stream = stream
-        self._protocol = protocol
+        self._reader = reader
         self._lock = trio.Lock()
         self._pong: trio.Event | None = None
-        self.max_message_size = max_message_size
+        self._closing: ConnectionClosed | None = None  # once our close frame is sent
         self.remote = _remote(stream)
         self.closed: ConnectionClosed | None = None
 
     async def get_message(self) -> str | bytes:
-        """The next whole message. Raises ConnectionClosed once the connection is closed; an
-        oversized message closes it with 1009 (and raises)."""
-        parts: list[str | bytes] = []
-        size = 0
-        while True:
-            for event in self._protocol.events():
-                if isinstance(event, Message):
-                    data = event.data
-                    parts.append(data)
-                    # The limit is in bytes; wsproto hands text over decoded.
-                    size += len(
-                        data.encode() if isinstance(data, str) and not data.isascii() else data
-                    )
-                    if size > self.max_message_size:
-                        reason = f"message over {self.max_message_size} bytes"
-                        await self.aclose(CLOSE_TOO_BIG, reason)
-                        raise ConnectionClosed(CLOSE_TOO_BIG, reason)
-                    if event.message_finished:
-                        if isinstance(event, TextMessage):
-                            return "".join(parts)  # type: ignore[arg-type]
-                        return b"".join(parts)  # type: ignore[arg-type]
-                elif isinstance(event, Ping):
-                    await self._send(event.response())
-                elif isinstance(event, Pong):
-                    self._pong_arrived()
-                elif isinstance(event, CloseConnection):
-                    await self._closed_by_peer(event)
-            if self.closed is not None:
-                raise self.closed
-            await self._receive()
+        """The next whole message. Raises ConnectionClosed once the connection is closed; a
+        peer that breaks the protocol (an oversized message among others) fails it with the
+        close code that says why (and this raises)."""
+        reader = self._reader
+        while self.closed is None:
+            try:
+                event = reader.next()
+            except ProtocolError as exc:
+                log.info("%s: %s (%d), closing", self.remote, exc.reason, exc.code)
+                await self._end(exc.code, exc.reason)
+                break
+            if event is None:
+                await self._receive()
+                continue
+            opcode, data = event
+            if opcode in (TEXT, BINARY):
+                return data
+            assert isinstance(data, bytes)
+            if opcode == PING:
+                await self._send(encode_frame(PONG, data))
+            elif opcode == PONG:
+                self._pong_arrived()
+            else:
+                await self._closed_by_peer(data)
+        raise self.closed  # type: ignore[misc]
 
     async def send_message(self, message: str | bytes) -> None:
         """Send one message; raises ConnectionClosed if the connection is closed."""
         if isinstance(message, str):
-            await self._send(TextMessage(data=message))
+            await self._send(encode_frame(TEXT, message.encode()))
         else:
-            await self._send(BytesMessage(data=message))
+            await self._send(encode_frame(BINARY, message))
 
     async def ping(self) -> None:
         """Send a ping and wait for its pong (read by whoever is in `get_message`)."""
         if self._pong is None:
             self._pong = trio.Event()
-            await self._send(Ping())
+            await self._send(encode_frame(PING, b""))
         await self._pong.wait()
         if self.closed is not None:
             raise self.closed
 
-    async def aclose(self, code: int = 1000, reason: str | None = None) -> None:
+    async def aclose(self, code: int = CLOSE_NORMAL, reason: str | None = None) -> None:
         """Close with `code`: send a close frame and wait for the peer's (bound the wait with a
         cancel scope: a dead peer never answers), then close the socket."""
         try:
-            if self._protocol.state is ConnectionState.OPEN:
-                await self._send(CloseConnection(code=code, reason=reason))
-            while self._protocol.state is ConnectionState.LOCAL_CLOSING:
-                for event in self._protocol.events():
-                    if isinstance(event, CloseConnection):
+            if self.closed is None and self._closing is None:
+                await self._send(encode_close(code, reason), ConnectionClosed(code, reason))
+                while self.closed is None:
+                    event = self._reader.next()
+                    if event is None:
+                        await self._receive()
+                    elif event[0] == CLOSE:
                         break
-                else:
-                    await self._receive()
-        except (ConnectionClosed, *_LOST):
+        except (ConnectionClosed, ProtocolError, *_LOST):
             pass
         finally:
             self._mark_closed(ConnectionClosed(code, reason))
@@ -145,14 +144,14 @@ class WebSocket:
 
     # --- internals -----------------------------------------------------------------------
 
-    async def _send(self, event: Event) -> None:
+    async def _send(self, frame: bytes, closing: ConnectionClosed | None = None) -> None:
         async with self._lock:
+            # Nothing may follow a close frame.
+            if self.closed is not None or self._closing is not None:
+                raise self.closed or self._closing  # type: ignore[misc]
+            self._closing = closing
             try:
-                data = self._protocol.send(event)
-            except LocalProtocolError:  # not open any more
-                raise self.closed or ConnectionClosed(CLOSE_ABNORMAL) from None
-            try:
-                await self._stream.send_all(data)
+                await self._stream.send_all(frame)
             except _LOST:
                 self._mark_closed(ConnectionClosed(CLOSE_ABNORMAL))
                 raise self.closed from None  # type: ignore[misc]
@@ -162,27 +161,25 @@ class WebSocket:
             data = await self._stream.receive_some(RECEIVE_SIZE)
         except _LOST:
             data = b""
-        if not data:
-            if self._protocol.state is not ConnectionState.CLOSED:
-                self._protocol.receive_data(None)  # wsproto reports 1006 as an event
+        if data:
+            self._reader.feed(data)
+        else:
             self._mark_closed(ConnectionClosed(CLOSE_ABNORMAL))
-            return
-        self._protocol.receive_data(data)
 
-    async def _closed_by_peer(self, event: CloseConnection) -> None:
-        # The peer's close is answered; frames that broke the protocol (wsproto reports them as
-        # a close with the code, the connection still open) fail the connection with that code.
-        state = self._protocol.state
-        answer = None
-        if state is ConnectionState.REMOTE_CLOSING:
-            answer = event.response()
-        elif state is ConnectionState.OPEN:
-            log.info("%s: %s (%d), closing", self.remote, event.reason, event.code)
-            answer = CloseConnection(code=event.code, reason=event.reason)
-        if answer is not None:
-            with contextlib.suppress(ConnectionClosed, *_LOST):
-                await self._send(answer)
-        self._mark_closed(ConnectionClosed(event.code, event.reason))
+    async def _closed_by_peer(self, payload: bytes) -> None:
+        try:
+            code, reason = parse_close(payload)
+        except ProtocolError as exc:
+            log.info("%s: %s (%d), closing", self.remote, exc.reason, exc.code)
+            code, reason = exc.code, exc.reason
+        await self._end(code, reason)
+
+    async def _end(self, code: int, reason: str | None) -> None:
+        """Answer (or fail the connection) with a close frame of `code`, then close the
+        socket: the peer has sent its close, or has nothing more to say that we would read."""
+        with contextlib.suppress(ConnectionClosed, *_LOST):
+            await self._send(encode_close(code, reason), ConnectionClosed(code, reason))
+        self._mark_closed(ConnectionClosed(code, reason))
         with trio.CancelScope(shield=True):
             await self._stream.aclose()
 
@@ -201,28 +198,46 @@ class HandshakeRequest:
     """An upgrade request: the handler looks at it, then accepts or rejects it."""
 
     def __init__(
-        self, stream: trio.SocketStream, handshake: WSConnection, request: Request, limit: int
+        self,
+        stream: trio.SocketStream,
+        http: h11.Connection,
+        request: h11.Request,
+        key: bytes,
+        proposed_subprotocols: tuple[str, ...],
+        limit: int,
     ) -> None:
         self._stream = stream
-        self._handshake = handshake
+        self._http = http
+        self._key = key
         self._max_message_size = limit
-        self.path = request.target
-        self.headers: list[tuple[bytes, bytes]] = list(request.extra_headers)
-        self.proposed_subprotocols = tuple(request.subprotocols)
+        self.path = request.target.decode("ascii")
+        self.headers: list[tuple[bytes, bytes]] = list(request.headers)
+        self.proposed_subprotocols = proposed_subprotocols
         self.remote = _remote(stream)
 
     async def accept(self, subprotocol: str | None) -> WebSocket:
-        await self._stream.send_all(self._handshake.send(AcceptConnection(subprotocol=subprotocol)))
-        protocol = self._handshake.connection
-        assert protocol is not None, "wsproto opens the connection on accept"
-        return WebSocket(self._stream, protocol, self._max_message_size)
+        if subprotocol is not None and subprotocol not in self.proposed_subprotocols:
+            raise ValueError(f"subprotocol {subprotocol!r} was not proposed")
+        answer = h11.InformationalResponse(
+            status_code=101,
+            headers=accept_headers(self._key, subprotocol),
+            reason=b"Switching Protocols",
+        )
+        await self._stream.send_all(self._http.send(answer) or b"")
+        # Frames a client sent right behind its request are already in h11's buffer.
+        received, _ = self._http.trailing_data
+        return WebSocket(self._stream, FrameReader(self._max_message_size, received))
 
     async def reject(
         self, status: int, *, extra_headers: list[tuple[bytes, bytes]] | None = None
     ) -> None:
-        refusal = RejectConnection(status_code=status, headers=extra_headers or [], has_body=False)
         with contextlib.suppress(*_LOST):
-            await self._stream.send_all(self._handshake.send(refusal))
+            await self._stream.send_all(_refusal(self._http, status, extra_headers or []))
+
+
+def _refusal(http: h11.Connection, status: int, headers: list[tuple[bytes, bytes]]) -> bytes:
+    response = h11.Response(status_code=status, headers=[*headers, (b"Content-Length", b"0")])
+    return (http.send(response) or b"") + (http.send(h11.EndOfMessage()) or b"")
 
 
 Handler = Callable[[HandshakeRequest], Awaitable[None]]
@@ -278,24 +293,40 @@ async def _serve_one(
 
 
 async def _read_request(stream: trio.SocketStream, limit: int) -> HandshakeRequest | None:
-    """The upgrade request, or None when the peer left or sent no valid one (answered 400).
-    h11 bounds the request head (16 KiB)."""
-    handshake = WSConnection(ConnectionType.SERVER)
+    """The upgrade request, or None when the peer left or sent no valid one (answered 400, or
+    426 for a WebSocket version we do not speak). The request head is bounded (16 KiB)."""
+    http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_REQUEST_HEAD)
+    request = None
     while True:
         try:
-            data = await stream.receive_some(RECEIVE_SIZE)
-        except _LOST:
+            event = http.next_event()
+        except h11.RemoteProtocolError as exc:
+            await _refuse(stream, http, HandshakeError(f"bad HTTP request: {exc}"))
             return None
-        if not data:
+        if isinstance(event, h11.Request):
+            request = event
+        elif event is h11.PAUSED or isinstance(event, h11.EndOfMessage):
+            break  # the request is whole; what follows it belongs to the WebSocket
+        elif event is h11.NEED_DATA:
+            try:
+                data = await stream.receive_some(RECEIVE_SIZE)
+            except _LOST:
+                return None
+            if not data:
+                return None
+            http.receive_data(data)
+        elif isinstance(event, h11.ConnectionClosed):
             return None
-        try:
-            handshake.receive_data(data)
-        except RemoteProtocolError as exc:
-            log.info("refused a bad upgrade request from %s: %s", _remote(stream), exc)
-            refusal = RejectConnection(status_code=400, has_body=False)
-            with contextlib.suppress(*_LOST, LocalProtocolError):
-                await stream.send_all(handshake.send(exc.event_hint or refusal))
-            return None
-        for event in handshake.events():
-            if isinstance(event, Request):
-                return HandshakeRequest(stream, handshake, event, limit)
+    assert request is not None, "h11 ends a message only after its head"
+    try:
+        key, proposed = check_upgrade(request)
+    except HandshakeError as refusal:
+        await _refuse(stream, http, refusal)
+        return None
+    return HandshakeRequest(stream, http, request, key, proposed, limit)
+
+
+async def _refuse(stream: trio.SocketStream, http: h11.Connection, refusal: HandshakeError) -> None:
+    log.info("refused a bad upgrade request from %s: %s", _remote(stream), refusal)
+    with contextlib.suppress(*_LOST, h11.LocalProtocolError):
+        await stream.send_all(_refusal(http, refusal.status, refusal.headers))

@@ -183,6 +183,25 @@ async def test_protocol_violations_close_with_their_code(
         assert await peer.eof()
 
 
+async def test_frames_sent_right_behind_the_request_are_read(
+    echo: tuple[int, list[ConnectionClosed]],
+) -> None:
+    with trio.fail_after(5):
+        peer, head = await open_peer(echo[0], UPGRADE + frame(b"eager") + frame(b"x", PING))
+        assert head.startswith(b"HTTP/1.1 101")
+        assert await peer.receive_frame() == (TEXT, b"eager")
+        assert await peer.receive_frame() == (PONG, b"x")
+
+
+async def test_an_unknown_websocket_version_gets_426_naming_ours(
+    echo: tuple[int, list[ConnectionClosed]],
+) -> None:
+    with trio.fail_after(5):
+        _, head = await open_peer(echo[0], UPGRADE.replace(b"Version: 13", b"Version: 8"))
+    assert head.startswith(b"HTTP/1.1 426")
+    assert b"\r\nsec-websocket-version: 13\r\n" in head.lower()
+
+
 @pytest.mark.parametrize(
     "request_head",
     [
