@@ -53,9 +53,9 @@ class HandshakeError(Exception):
 
 
 def _tokens(request: h11.Request, name: bytes) -> list[bytes]:
-    """The comma-separated values of every `name` header, lowercased (names are, by h11)."""
+    """The comma-separated values of every `name` header (h11 lowercases header names)."""
     return [
-        token.strip().lower()
+        token.strip()
         for header, value in request.headers
         if header == name
         for token in value.split(b",")
@@ -63,14 +63,19 @@ def _tokens(request: h11.Request, name: bytes) -> list[bytes]:
     ]
 
 
+def _has_token(request: h11.Request, name: bytes, token: bytes) -> bool:
+    """Whether a `name` header lists `token` (case-insensitive, as Upgrade and Connection are)."""
+    return token in (value.lower() for value in _tokens(request, name))
+
+
 def check_upgrade(request: h11.Request) -> tuple[bytes, tuple[str, ...]]:
     """(Sec-WebSocket-Key, proposed subprotocols) of a valid upgrade request; raises
     HandshakeError otherwise (426 with the version we speak for a version we do not)."""
     if request.method != b"GET":
         raise HandshakeError("not a GET request")
-    if b"websocket" not in _tokens(request, b"upgrade"):
+    if not _has_token(request, b"upgrade", b"websocket"):
         raise HandshakeError("no Upgrade: websocket")
-    if b"upgrade" not in _tokens(request, b"connection"):
+    if not _has_token(request, b"connection", b"upgrade"):
         raise HandshakeError("no Connection: upgrade")
     if _tokens(request, b"sec-websocket-version") != [b"13"]:
         raise HandshakeError(
@@ -83,14 +88,8 @@ def check_upgrade(request: h11.Request) -> tuple[bytes, tuple[str, ...]]:
             raise ValueError
     except (ValueError, binascii.Error):
         raise HandshakeError("Sec-WebSocket-Key missing, repeated or not 16 bytes") from None
-    proposed = [
-        token.strip().decode("ascii", "replace")
-        for name, value in request.headers
-        if name == b"sec-websocket-protocol"
-        for token in value.split(b",")
-        if token.strip()
-    ]
-    return key, tuple(proposed)
+    proposed = _tokens(request, b"sec-websocket-protocol")  # case-sensitive names
+    return key, tuple(token.decode("ascii", "replace") for token in proposed)
 
 
 def accept_headers(key: bytes, subprotocol: str | None) -> list[tuple[bytes, bytes]]:

@@ -138,9 +138,7 @@ class WebSocket:
         except (ConnectionClosed, ProtocolError, *_LOST):
             pass
         finally:
-            self._mark_closed(ConnectionClosed(code, reason))
-            with trio.CancelScope(shield=True):
-                await self._stream.aclose()
+            await self._close_socket(ConnectionClosed(code, reason))
 
     # --- internals -----------------------------------------------------------------------
 
@@ -177,9 +175,13 @@ class WebSocket:
     async def _end(self, code: int, reason: str | None) -> None:
         """Answer (or fail the connection) with a close frame of `code`, then close the
         socket: the peer has sent its close, or has nothing more to say that we would read."""
+        closed = ConnectionClosed(code, reason)
         with contextlib.suppress(ConnectionClosed, *_LOST):
-            await self._send(encode_close(code, reason), ConnectionClosed(code, reason))
-        self._mark_closed(ConnectionClosed(code, reason))
+            await self._send(encode_close(code, reason), closed)
+        await self._close_socket(closed)
+
+    async def _close_socket(self, closed: ConnectionClosed) -> None:
+        self._mark_closed(closed)
         with trio.CancelScope(shield=True):
             await self._stream.aclose()
 

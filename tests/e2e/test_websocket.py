@@ -12,6 +12,7 @@ import pytest
 import trio
 
 from ocppcore.transport.websocket import ConnectionClosed, HandshakeRequest, serve_websocket
+from tests.conftest import wait_until
 
 UPGRADE = (
     b"GET /echo HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
@@ -143,8 +144,7 @@ async def test_a_close_is_answered_and_the_socket_closed(
         await peer.stream.send_all(frame(struct.pack("!H", 1000) + b"bye", CLOSE))
         assert await peer.receive_frame() == (CLOSE, struct.pack("!H", 1000) + b"bye")
         assert await peer.eof()
-        while not ended:  # the handler hears of it as the socket closes
-            await trio.sleep(0.01)
+        await wait_until(lambda: bool(ended))  # the handler hears of it as the socket closes
     assert [(c.code, c.reason) for c in ended] == [(1000, "bye")]
 
 
@@ -156,8 +156,7 @@ async def test_a_vanished_peer_ends_the_connection_with_1006(
         peer, _ = await open_peer(port)
         await peer.stream.send_all(frame(b"half", fin=False))
         await peer.stream.aclose()
-        while not ended:
-            await trio.sleep(0.01)
+        await wait_until(lambda: bool(ended))
     assert ended[0].code == 1006
 
 
